@@ -1,0 +1,126 @@
+// DistilBERT configuration with Hugging Face's keys, plus the per-layer sizes that pruning
+// changes (heads from `pruned_heads`, FFN widths from the project key `pruning_lab_ffn_dims`).
+
+/** `config.json` of a DistilBERT checkpoint, with HF's key names. */
+export interface DistilBertConfig {
+  model_type?: string;
+  architectures?: string[];
+  vocab_size: number;
+  max_position_embeddings: number;
+  sinusoidal_pos_embds?: boolean;
+  n_layers: number;
+  n_heads: number;
+  dim: number;
+  hidden_dim: number;
+  dropout: number;
+  attention_dropout: number;
+  activation: string;
+  initializer_range: number;
+  seq_classif_dropout: number;
+  pad_token_id?: number;
+  id2label?: Record<string, string>;
+  label2id?: Record<string, number>;
+  /** Pruned heads per layer, as original head indices (HF's `prune_heads` bookkeeping). */
+  pruned_heads?: Record<string, number[]>;
+  /** This project's key: FFN width per layer after neuron pruning (absent: all `hidden_dim`). */
+  pruning_lab_ffn_dims?: number[];
+  [key: string]: unknown;
+}
+
+/** Keys every DistilBERT config must have, with the type expected. */
+const REQUIRED: [keyof DistilBertConfig, string][] = [
+  ["vocab_size", "number"],
+  ["max_position_embeddings", "number"],
+  ["n_layers", "number"],
+  ["n_heads", "number"],
+  ["dim", "number"],
+  ["hidden_dim", "number"],
+];
+
+/**
+ * Checks a parsed `config.json` and fills HF's defaults; `file` names the source in errors.
+ *
+ * @example
+ * ```ts
+ * const config = parseConfig(JSON.parse(await Deno.readTextFile("config.json")), "config.json");
+ * ```
+ */
+export function parseConfig(raw: Record<string, unknown>, file = "config.json"): DistilBertConfig {
+  for (const [key, type] of REQUIRED) {
+    if (typeof raw[key] !== type) {
+      throw new Error(`${file}: "${key}" must be a ${type}, got ${JSON.stringify(raw[key])}`);
+    }
+  }
+  if (raw.model_type !== undefined && raw.model_type !== "distilbert") {
+    throw new Error(`${file}: model_type is "${raw.model_type}"; expected "distilbert"`);
+  }
+  const config = {
+    dropout: 0.1,
+    attention_dropout: 0.1,
+    activation: "gelu",
+    initializer_range: 0.02,
+    seq_classif_dropout: 0.2,
+    pad_token_id: 0,
+    ...raw,
+  } as DistilBertConfig;
+  if (config.dim % config.n_heads !== 0) {
+    throw new Error(`${file}: dim ${config.dim} is not a multiple of n_heads ${config.n_heads}`);
+  }
+  if (config.activation !== "gelu" && config.activation !== "relu") {
+    throw new Error(`${file}: activation "${config.activation}"; expected "gelu" or "relu"`);
+  }
+  const dims = config.pruning_lab_ffn_dims;
+  if (dims !== undefined && (!Array.isArray(dims) || dims.length !== config.n_layers)) {
+    throw new Error(`${file}: pruning_lab_ffn_dims must list ${config.n_layers} widths`);
+  }
+  return config;
+}
+
+/** Size of one attention head: `dim / n_heads` (unchanged by pruning). */
+export function headDim(config: DistilBertConfig): number {
+  return config.dim / config.n_heads;
+}
+
+/**
+ * Original indices of the heads still present in each layer, in order.
+ *
+ * @example
+ * ```ts
+ * remainingHeads({ ...config, n_heads: 4, pruned_heads: { "0": [1] } })[0]; // [0, 2, 3]
+ * ```
+ */
+export function remainingHeads(config: DistilBertConfig): number[][] {
+  return Array.from({ length: config.n_layers }, (_, layer) => {
+    const pruned = new Set(config.pruned_heads?.[String(layer)] ?? []);
+    return Array.from({ length: config.n_heads }, (_, h) => h).filter((h) => !pruned.has(h));
+  });
+}
+
+/**
+ * Number of attention heads in each layer after pruning.
+ *
+ * @example
+ * ```ts
+ * headCounts(config); // [12, 12, 12, 12, 12, 12] for an unpruned 6x12 model
+ * ```
+ */
+export function headCounts(config: DistilBertConfig): number[] {
+  return remainingHeads(config).map((heads) => heads.length);
+}
+
+/**
+ * FFN width (number of `lin1` neurons) in each layer.
+ *
+ * @example
+ * ```ts
+ * ffnDims(config); // [3072, 3072, 3072, 3072, 3072, 3072] for DistilBERT-base
+ * ```
+ */
+export function ffnDims(config: DistilBertConfig): number[] {
+  return config.pruning_lab_ffn_dims ?? Array(config.n_layers).fill(config.hidden_dim);
+}
+
+/** Number of labels from `id2label` (2 when absent, as for SST-2). */
+export function numLabels(config: DistilBertConfig): number {
+  return config.id2label ? Object.keys(config.id2label).length : 2;
+}

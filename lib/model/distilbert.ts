@@ -1,0 +1,283 @@
+// DistilBertForSequenceClassification in tfjs, following Hugging Face's modeling_distilbert.py:
+// embeddings -> n_layers x (self-attention, FFN) -> pre_classifier -> ReLU -> classifier.
+// Parameters keep HF's names and layouts (linear weights are [out, in], as in PyTorch).
+import { tf } from "../tf.ts";
+import {
+  type DistilBertConfig,
+  ffnDims,
+  headCounts,
+  headDim,
+  numLabels,
+} from "./config.ts";
+
+const LAYER_NORM_EPS = 1e-12;
+
+/** Options of `forward`; all outputs are `[batch, …]` tensors in HF's order. */
+export interface ForwardOptions {
+  /** 1 keeps a head, 0 removes it: `[n_layers, n_heads]` or one `[heads]` entry per layer. */
+  headMask?: tf.Tensor | (tf.Tensor | number[])[];
+  outputAttentions?: boolean;
+  outputHiddenStates?: boolean;
+  /** Dropout is applied only when true. */
+  training?: boolean;
+  /** Seed for the dropout masks (training only); unseeded when absent. */
+  seed?: number;
+}
+
+/** What `forward` returns: logits `[batch, labels]`, and the optional HF outputs. */
+export interface ForwardOutput {
+  logits: tf.Tensor2D;
+  /** One `[batch, heads, seq, seq]` map per layer (after the head mask, as in HF). */
+  attentions?: tf.Tensor4D[];
+  /** Embedding output then each layer's output: n_layers + 1 tensors `[batch, seq, dim]`. */
+  hiddenStates?: tf.Tensor3D[];
+}
+
+/**
+ * Shapes of every parameter, by HF name, for a config (pruned heads and FFN widths included).
+ *
+ * @example
+ * ```ts
+ * parameterShapes(config).get("distilbert.transformer.layer.0.attention.q_lin.weight"); // [768, 768]
+ * ```
+ */
+export function parameterShapes(config: DistilBertConfig): Map<string, number[]> {
+  const { dim, vocab_size, max_position_embeddings } = config;
+  const shapes = new Map<string, number[]>();
+  const add = (name: string, shape: number[]) => shapes.set(name, shape);
+  const linear = (name: string, out: number, inp: number) => {
+    add(`${name}.weight`, [out, inp]);
+    add(`${name}.bias`, [out]);
+  };
+  const norm = (name: string) => {
+    add(`${name}.weight`, [dim]);
+    add(`${name}.bias`, [dim]);
+  };
+  add("distilbert.embeddings.word_embeddings.weight", [vocab_size, dim]);
+  add("distilbert.embeddings.position_embeddings.weight", [max_position_embeddings, dim]);
+  norm("distilbert.embeddings.LayerNorm");
+  const heads = headCounts(config);
+  const ffn = ffnDims(config);
+  for (let i = 0; i < config.n_layers; i++) {
+    const p = `distilbert.transformer.layer.${i}`;
+    const inner = heads[i] * headDim(config);
+    for (const name of ["q_lin", "k_lin", "v_lin"]) linear(`${p}.attention.${name}`, inner, dim);
+    linear(`${p}.attention.out_lin`, dim, inner);
+    norm(`${p}.sa_layer_norm`);
+    linear(`${p}.ffn.lin1`, ffn[i], dim);
+    linear(`${p}.ffn.lin2`, dim, ffn[i]);
+    norm(`${p}.output_layer_norm`);
+  }
+  linear("pre_classifier", dim, dim);
+  linear("classifier", numLabels(config), dim);
+  return shapes;
+}
+
+/**
+ * DistilBERT with a sequence-classification head. Build one with `loadDistilBert(dir)` or
+ * `DistilBertForSequenceClassification.random(config)`.
+ *
+ * @example
+ * ```ts
+ * const model = await loadDistilBert("data/models/distilbert-sst2-tiny");
+ * const { logits } = model.forward(inputIds, attentionMask);
+ * ```
+ */
+export class DistilBertForSequenceClassification {
+  /** HF config; `pruned_heads` and `pruning_lab_ffn_dims` describe the current shapes. */
+  config: DistilBertConfig;
+  /** Parameters by HF name (`distilbert.transformer.layer.3.attention.q_lin.weight`, …). */
+  readonly params: Map<string, tf.Variable>;
+
+  constructor(config: DistilBertConfig, params: Map<string, tf.Variable>) {
+    this.config = config;
+    this.params = params;
+  }
+
+  /**
+   * A randomly initialised model, as HF's `_init_weights` does: linear and embedding weights
+   * from N(0, initializer_range), zero biases, LayerNorm 1/0, zero padding embedding.
+   *
+   * @example
+   * ```ts
+   * const base = DistilBertForSequenceClassification.random(baseConfig, 0);
+   * base.numParameters(); // 66,955,010
+   * ```
+   */
+  static random(config: DistilBertConfig, seed = 0): DistilBertForSequenceClassification {
+    const params = new Map<string, tf.Variable>();
+    let k = seed * 1000;
+    for (const [name, shape] of parameterShapes(config)) {
+      const value = tf.tidy(() => {
+        if (name.endsWith(".bias")) return tf.zeros(shape);
+        if (/LayerNorm|layer_norm/.test(name)) return tf.ones(shape);
+        const w = tf.randomNormal(shape, 0, config.initializer_range, "float32", k++);
+        if (name.endsWith("word_embeddings.weight")) {
+          const pad = config.pad_token_id ?? 0;
+          const keep = tf.oneHot(pad, shape[0]).reshape([shape[0], 1]);
+          return w.mul(tf.scalar(1).sub(keep));
+        }
+        return w;
+      });
+      params.set(name, tf.variable(value));
+      value.dispose();
+    }
+    return new DistilBertForSequenceClassification(structuredClone(config), params);
+  }
+
+  /** The parameter of that HF name; throws naming it when absent. */
+  param(name: string): tf.Variable {
+    const p = this.params.get(name);
+    if (!p) throw new Error(`model has no parameter ${name}`);
+    return p;
+  }
+
+  /** Total number of parameter values. */
+  numParameters(): number {
+    let n = 0;
+    for (const p of this.params.values()) n += p.size;
+    return n;
+  }
+
+  /** Frees every parameter. */
+  dispose(): void {
+    for (const p of this.params.values()) p.dispose();
+  }
+
+  /**
+   * Runs the model. `inputIds` and `attentionMask` are `[batch, seq]` int32 (1 = real
+   * token). Call inside `tf.tidy` or dispose the outputs.
+   *
+   * @example
+   * ```ts
+   * const { logits, attentions } = model.forward(ids, mask, { outputAttentions: true });
+   * ```
+   */
+  forward(
+    inputIds: tf.Tensor2D,
+    attentionMask: tf.Tensor2D,
+    options: ForwardOptions = {},
+  ): ForwardOutput {
+    return tf.tidy(() => {
+      const [batch, seq] = inputIds.shape;
+      if (seq > this.config.max_position_embeddings) {
+        throw new Error(
+          `input has ${seq} tokens; this model takes at most ${this.config.max_position_embeddings}`,
+        );
+      }
+      const dropout = this.dropout(options);
+      const headMask = this.layerHeadMasks(options.headMask);
+      // Padded keys get the most negative float, as HF's masked_fill(finfo.min) does.
+      const keyBias = tf.scalar(1).sub(attentionMask.toFloat()).mul(-3.4e38)
+        .reshape([batch, 1, 1, seq]);
+
+      const positions = tf.range(0, seq, 1, "int32");
+      let x = tf.gather(this.param("distilbert.embeddings.word_embeddings.weight"), inputIds)
+        .add(tf.gather(this.param("distilbert.embeddings.position_embeddings.weight"), positions));
+      x = dropout(this.layerNorm(x, "distilbert.embeddings.LayerNorm"), this.config.dropout);
+
+      const hiddenStates: tf.Tensor3D[] = [x as tf.Tensor3D];
+      const attentions: tf.Tensor4D[] = [];
+      for (let i = 0; i < this.config.n_layers; i++) {
+        const p = `distilbert.transformer.layer.${i}`;
+        const { context, weights } = this.attention(x, keyBias, i, headMask[i], dropout);
+        x = this.layerNorm(context.add(x), `${p}.sa_layer_norm`);
+        const ffn = dropout(this.ffn(x, `${p}.ffn`), this.config.dropout);
+        x = this.layerNorm(ffn.add(x), `${p}.output_layer_norm`);
+        hiddenStates.push(x as tf.Tensor3D);
+        attentions.push(weights);
+      }
+
+      const first = x.slice([0, 0, 0], [batch, 1, this.config.dim]).reshape([batch, -1]);
+      const pooled = dropout(
+        this.linear(first, "pre_classifier").relu(),
+        this.config.seq_classif_dropout,
+      );
+      const out: ForwardOutput = { logits: this.linear(pooled, "classifier") as tf.Tensor2D };
+      if (options.outputAttentions) out.attentions = attentions;
+      if (options.outputHiddenStates) out.hiddenStates = hiddenStates;
+      return out as unknown as tf.TensorContainer;
+    }) as unknown as ForwardOutput;
+  }
+
+  /** Multi-head self-attention of layer `i`; returns the `out_lin` output and the weights. */
+  private attention(
+    x: tf.Tensor,
+    keyBias: tf.Tensor,
+    i: number,
+    headMask: tf.Tensor | undefined,
+    dropout: Dropout,
+  ): { context: tf.Tensor; weights: tf.Tensor4D } {
+    const p = `distilbert.transformer.layer.${i}.attention`;
+    const [batch, seq] = x.shape;
+    const heads = headCounts(this.config)[i];
+    const size = headDim(this.config);
+    // [batch, seq, heads*size] -> [batch, heads, seq, size]
+    const split = (t: tf.Tensor, perm: number[]) =>
+      t.reshape([batch, seq, heads, size]).transpose(perm);
+    const q = split(this.linear(x, `${p}.q_lin`), [0, 2, 1, 3]).mul(1 / Math.sqrt(size));
+    const kT = split(this.linear(x, `${p}.k_lin`), [0, 2, 3, 1]); // [batch, heads, size, seq]
+    const v = split(this.linear(x, `${p}.v_lin`), [0, 2, 1, 3]);
+    let weights = tf.softmax(tf.matMul(q, kT).add(keyBias)) as tf.Tensor4D;
+    weights = dropout(weights, this.config.attention_dropout) as tf.Tensor4D;
+    if (headMask) weights = weights.mul(headMask.reshape([1, heads, 1, 1]));
+    const context = tf.matMul(weights, v).transpose([0, 2, 1, 3]).reshape([
+      batch,
+      seq,
+      heads * size,
+    ]);
+    return { context: this.linear(context, `${p}.out_lin`), weights };
+  }
+
+  /** Position-wise feed-forward network: lin1 -> GELU (exact, erf) -> lin2. */
+  private ffn(x: tf.Tensor, p: string): tf.Tensor {
+    const h = this.linear(x, `${p}.lin1`);
+    const act = this.config.activation === "relu"
+      ? h.relu()
+      : h.mul(tf.scalar(1).add(tf.erf(h.mul(Math.SQRT1_2)))).mul(0.5);
+    return this.linear(act, `${p}.lin2`);
+  }
+
+  /**
+   * `x @ W^T + b` over the last axis, W as `[out, in]`. Uses a plain matMul with
+   * `transposeB` and a separate bias add: never wasm's fused transposeB + bias (wrong values).
+   */
+  private linear(x: tf.Tensor, name: string): tf.Tensor {
+    const w = this.param(`${name}.weight`);
+    const b = this.param(`${name}.bias`);
+    const lead = x.shape.slice(0, -1);
+    const flat = x.reshape([-1, x.shape[x.shape.length - 1]]);
+    return tf.matMul(flat, w, false, true).add(b).reshape([...lead, w.shape[0]]);
+  }
+
+  private layerNorm(x: tf.Tensor, name: string): tf.Tensor {
+    const { mean, variance } = tf.moments(x, -1, true);
+    return x.sub(mean).mul(tf.rsqrt(variance.add(LAYER_NORM_EPS)))
+      .mul(this.param(`${name}.weight`)).add(this.param(`${name}.bias`));
+  }
+
+  private dropout(options: ForwardOptions): Dropout {
+    if (!options.training) return (x) => x;
+    let k = (options.seed ?? Math.floor(Math.random() * 2 ** 31)) * 997;
+    return (x, rate) => (rate > 0 ? tf.dropout(x, rate, undefined, k++) : x);
+  }
+
+  /** One `[heads]` tensor (or none) per layer, checked against the current head counts. */
+  private layerHeadMasks(mask: ForwardOptions["headMask"]): (tf.Tensor | undefined)[] {
+    const heads = headCounts(this.config);
+    if (mask === undefined) return heads.map(() => undefined);
+    const rows = mask instanceof tf.Tensor ? tf.unstack(mask) : mask;
+    if (rows.length !== heads.length) {
+      throw new Error(`headMask has ${rows.length} rows; expected ${heads.length} (one per layer)`);
+    }
+    return rows.map((row, i) => {
+      const t = row instanceof tf.Tensor ? row.toFloat() : tf.tensor1d(row);
+      if (t.size !== heads[i]) {
+        throw new Error(`headMask row ${i} has ${t.size} entries; layer ${i} has ${heads[i]} heads`);
+      }
+      return t;
+    });
+  }
+}
+
+type Dropout = (x: tf.Tensor, rate: number) => tf.Tensor;

@@ -1,0 +1,105 @@
+// The TensorFlow.js engine: one `initTf()` picks the backend before any tensor exists,
+// patches the wasm backend's known gaps and makes tensors display readably in Jupyter.
+import * as tf from "@tensorflow/tfjs";
+import { registerWasmFixes } from "./wasm_fixes.ts";
+
+export { tf };
+
+/** The backends `initTf` can be asked for (environment variable `PRUNING_LAB_BACKEND`). */
+export type BackendName = "wasm" | "cpu" | "tensorflow" | "webgpu";
+
+let initialised: Promise<string> | undefined;
+
+/**
+ * Selects and initialises the tfjs backend once; later calls return the same backend.
+ *
+ * Order: the `backend` argument, else `PRUNING_LAB_BACKEND`, else `wasm`; `cpu` is the
+ * fallback when the wanted backend cannot start. `tensorflow` tries
+ * `@tensorflow/tfjs-node-gpu`, then `@tensorflow/tfjs-node`.
+ *
+ * @example
+ * ```ts
+ * import { initTf, tf } from "lib/tf.ts";
+ * const backend = await initTf(); // "wasm"
+ * tf.tensor([1, 2, 3]).print();
+ * ```
+ */
+export function initTf(backend?: BackendName): Promise<string> {
+  initialised ??= selectBackend(backend ?? envBackend());
+  return initialised;
+}
+
+function envBackend(): BackendName {
+  const wanted = (Deno.env.get("PRUNING_LAB_BACKEND") ?? "wasm").toLowerCase();
+  if (["wasm", "cpu", "tensorflow", "webgpu"].includes(wanted)) {
+    return wanted as BackendName;
+  }
+  console.error(
+    `PRUNING_LAB_BACKEND=${wanted} is not one of wasm, cpu, tensorflow, webgpu; using wasm`,
+  );
+  return "wasm";
+}
+
+async function selectBackend(wanted: BackendName): Promise<string> {
+  installJupyterDisplay();
+  tf.env().set("PROD", true); // no NaN checks or debug-mode synchronisation
+  if (wanted === "tensorflow" && await loadNodeBackend()) {
+    await tf.setBackend("tensorflow");
+    return finish();
+  }
+  if (wanted === "webgpu") {
+    try {
+      await import("@tensorflow/tfjs-backend-webgpu");
+      if (await tf.setBackend("webgpu")) return finish();
+    } catch (e) {
+      console.error(`webgpu backend unavailable (${errorLine(e)}); falling back to wasm`);
+    }
+  }
+  if (wanted !== "cpu") {
+    try {
+      await import("@tensorflow/tfjs-backend-wasm");
+      registerWasmFixes();
+      if (await tf.setBackend("wasm")) return finish();
+    } catch (e) {
+      console.error(`wasm backend unavailable (${errorLine(e)}); falling back to cpu`);
+    }
+  }
+  await tf.setBackend("cpu");
+  return finish();
+}
+
+async function finish(): Promise<string> {
+  await tf.ready();
+  return tf.getBackend();
+}
+
+async function loadNodeBackend(): Promise<boolean> {
+  for (const pkg of ["@tensorflow/tfjs-node-gpu", "@tensorflow/tfjs-node"]) {
+    try {
+      await import(`npm:${pkg}`);
+      if (tf.findBackend("tensorflow")) return true;
+    } catch {
+      // not installed: try the next one
+    }
+  }
+  console.error(
+    "PRUNING_LAB_BACKEND=tensorflow: neither @tensorflow/tfjs-node-gpu nor @tensorflow/tfjs-node " +
+      "is installed (install one with its libtensorflow, e.g. `npm install @tensorflow/tfjs-node`); " +
+      "falling back to wasm",
+  );
+  return false;
+}
+
+function errorLine(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split("\n")[0];
+}
+
+/** Makes a tensor render in the Deno Jupyter kernel as its dtype, shape and values. */
+function installJupyterDisplay(): void {
+  const proto = tf.Tensor.prototype as unknown as Record<symbol, unknown>;
+  proto[Symbol.for("Jupyter.display")] = function (this: tf.Tensor) {
+    if (this.isDisposed) return { "text/plain": "Tensor (disposed)" };
+    const head = `Tensor ${this.dtype} [${this.shape.join(", ")}]`;
+    return { "text/plain": `${head}\n${this.toString().replace(/^Tensor\n/, "")}` };
+  };
+}
