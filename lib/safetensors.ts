@@ -144,7 +144,8 @@ export function serializeSafetensors(
   let at = 8 + headerBytes.length;
   for (const name of names) {
     const data = tensors.get(name)!.data;
-    const encoded = dtype === "F32" ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+    const encoded = dtype === "F32"
+      ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
       : new Uint8Array(toFloat16Bits(data).buffer);
     bytes.set(encoded, at);
     at += encoded.length;

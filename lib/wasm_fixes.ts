@@ -16,6 +16,20 @@ type WasmBackend = tf.KernelBackend & {
 };
 
 let registered = false;
+let transposeFirstOn = true;
+
+/**
+ * Turns the transpose-first matmul path on or off (on by default); for benchmarks that
+ * measure what it gains. Results are the same either way, only speed differs.
+ *
+ * @example
+ * ```ts
+ * useTransposeFirst(false); // wasm's own transposed BatchMatMul
+ * ```
+ */
+export function useTransposeFirst(on: boolean): void {
+  transposeFirstOn = on;
+}
 
 /**
  * Registers the wasm backend fixes (idempotent). Called by `initTf()` before the wasm
@@ -82,7 +96,7 @@ function transposeFirst(original: KernelFunc): KernelFunc {
   const transpose = tf.getKernel("Transpose", "wasm")!.kernelFunc;
   return (args: KernelArgs) => {
     const attrs = args.attrs as { transposeA?: boolean; transposeB?: boolean };
-    if (!attrs.transposeA && !attrs.transposeB) return original(args);
+    if (!transposeFirstOn || (!attrs.transposeA && !attrs.transposeB)) return original(args);
     const inputs = { ...args.inputs } as Record<string, tf.TensorInfo>;
     const made: tf.TensorInfo[] = [];
     for (const [key, flag] of [["a", attrs.transposeA], ["b", attrs.transposeB]] as const) {

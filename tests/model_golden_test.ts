@@ -66,7 +66,10 @@ Deno.test("save then reload gives identical logits (F32) and close ones (F16)", 
     await saveDistilBert(model, join(dir, "f32"));
     const again = await loadDistilBert(join(dir, "f32"));
     assert.deepStrictEqual(again.config.pruned_heads, model.config.pruned_heads);
-    assert.deepStrictEqual(Array.from(again.forward(ids(), mask()).logits.dataSync()), Array.from(before));
+    assert.deepStrictEqual(
+      Array.from(again.forward(ids(), mask()).logits.dataSync()),
+      Array.from(before),
+    );
     await saveDistilBert(model, join(dir, "f16"), { dtype: "F16" });
     const half = await loadDistilBert(join(dir, "f16"));
     assertClose(half.forward(ids(), mask()).logits.dataSync(), before, 1e-2, "F16 logits");
@@ -82,7 +85,10 @@ Deno.test("wasm and cpu backends agree on every output (covers every linear laye
   const run = async () => {
     const model = await loadDistilBert(join(TINY, "model"));
     const out = model.forward(ids(), mask(), { outputHiddenStates: true });
-    const values = [...out.logits.dataSync(), ...out.hiddenStates!.flatMap((h) => [...h.dataSync()])];
+    const values = [
+      ...out.logits.dataSync(),
+      ...out.hiddenStates!.flatMap((h) => [...h.dataSync()]),
+    ];
     model.dispose();
     return values;
   };

@@ -2,13 +2,7 @@
 // embeddings -> n_layers x (self-attention, FFN) -> pre_classifier -> ReLU -> classifier.
 // Parameters keep HF's names and layouts (linear weights are [out, in], as in PyTorch).
 import { tf } from "../tf.ts";
-import {
-  type DistilBertConfig,
-  ffnDims,
-  headCounts,
-  headDim,
-  numLabels,
-} from "./config.ts";
+import { type DistilBertConfig, ffnDims, headCounts, headDim, numLabels } from "./config.ts";
 
 const LAYER_NORM_EPS = 1e-12;
 
@@ -273,7 +267,9 @@ export class DistilBertForSequenceClassification {
     return rows.map((row, i) => {
       const t = row instanceof tf.Tensor ? row.toFloat() : tf.tensor1d(row);
       if (t.size !== heads[i]) {
-        throw new Error(`headMask row ${i} has ${t.size} entries; layer ${i} has ${heads[i]} heads`);
+        throw new Error(
+          `headMask row ${i} has ${t.size} entries; layer ${i} has ${heads[i]} heads`,
+        );
       }
       return t;
     });

@@ -26,6 +26,8 @@ export function assertClose(
   }
   assert.ok(
     worst <= tol,
-    `${what}: max |diff| ${worst} at ${at} (actual ${actual[at]}, expected ${expected[at]}) > ${tol}`,
+    `${what}: max |diff| ${worst} at ${at} (actual ${actual[at]}, expected ${
+      expected[at]
+    }) > ${tol}`,
   );
 }

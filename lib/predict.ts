@@ -1,0 +1,74 @@
+// Batched prediction: texts -> class probabilities, batching texts of similar length together
+// (dynamic padding) and returning results in the input order.
+import { tf } from "./tf.ts";
+import type { DistilBertForSequenceClassification } from "./model/distilbert.ts";
+import type { TextTokenizer } from "./tokenizer.ts";
+
+/** Options of `predictProbabilities`. */
+export interface PredictOptions {
+  batchSize?: number;
+  /** Truncation length (default: the model's `max_position_embeddings`). */
+  maxLength?: number;
+  /** Called after each batch with (texts done, total). */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/**
+ * Softmax probabilities `[texts][labels]` of the model on each text.
+ *
+ * @example
+ * ```ts
+ * const [[neg, pos]] = predictProbabilities(model, tokenizer, ["a wonderful film"]);
+ * ```
+ */
+export function predictProbabilities(
+  model: DistilBertForSequenceClassification,
+  tokenizer: TextTokenizer,
+  texts: string[],
+  options: PredictOptions = {},
+): number[][] {
+  const batchSize = options.batchSize ?? 32;
+  const maxLength = Math.min(
+    options.maxLength ?? model.config.max_position_embeddings,
+    model.config.max_position_embeddings,
+  );
+  const encoded = texts.map((t) => tokenizer.encode(t, maxLength));
+  const order = encoded.map((_, i) => i).sort((a, b) => encoded[a].length - encoded[b].length);
+  const out: number[][] = new Array(texts.length);
+  for (let start = 0; start < order.length; start += batchSize) {
+    const idx = order.slice(start, start + batchSize);
+    const width = Math.max(...idx.map((i) => encoded[i].length));
+    const ids = idx.map((
+      i,
+    ) => [...encoded[i], ...Array(width - encoded[i].length).fill(tokenizer.padId)]);
+    const mask = idx.map((i) =>
+      Array.from({ length: width }, (_, j) => (j < encoded[i].length ? 1 : 0))
+    );
+    const probs = tf.tidy(() => {
+      const { logits } = model.forward(
+        tf.tensor2d(ids, undefined, "int32"),
+        tf.tensor2d(mask, undefined, "int32"),
+      );
+      return tf.softmax(logits).arraySync() as number[][];
+    });
+    idx.forEach((i, k) => (out[i] = probs[k]));
+    options.onProgress?.(Math.min(start + batchSize, texts.length), texts.length);
+  }
+  return out;
+}
+
+/**
+ * Fraction of texts whose most probable class equals the label.
+ *
+ * @example
+ * ```ts
+ * accuracyOf([[0.2, 0.8], [0.9, 0.1]], [1, 1]); // 0.5
+ * ```
+ */
+export function accuracyOf(probabilities: number[][], labels: number[]): number {
+  let correct = 0;
+  probabilities.forEach((p, i) => {
+    if (p.indexOf(Math.max(...p)) === labels[i]) correct++;
+  });
+  return correct / labels.length;
+}

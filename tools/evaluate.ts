@@ -1,0 +1,73 @@
+// `deno task evaluate`: the course's main job. Evaluates a sentiment model (the embedded one
+// by default) on SST-2 dev, reviews.csv, or a user's file, and prints the figures as a table.
+//
+//   deno task evaluate [--model <name|repo|folder|full>] [--data <file.tsv|file.csv>] [--json]
+import { parseArgs } from "node:util";
+import { fileURLToPath } from "node:url";
+import { initTf } from "lib/tf.ts";
+import { defaultModelName, FULL_SIZE_MODEL, loadModel } from "lib/models.ts";
+import { type LabelledSentence, loadSst2 } from "lib/sst2.ts";
+import { readLabelledFile } from "lib/labelled_file.ts";
+import { evaluateClassifier } from "lib/evaluation.ts";
+import { progressLine } from "lib/progress.ts";
+
+const REVIEWS = fileURLToPath(new URL("../data/reviews.csv", import.meta.url));
+
+const { values: args } = parseArgs({
+  options: {
+    model: { type: "string" },
+    data: { type: "string" },
+    json: { type: "boolean", default: false },
+    "latency-samples": { type: "string", default: "100" },
+  },
+});
+
+try {
+  const backend = await initTf();
+  const name = args.model === "full" ? FULL_SIZE_MODEL : args.model ?? defaultModelName();
+  const { data, source } = await pickData(args.data);
+  const { model, tokenizer, dir } = await loadModel(name);
+  const line = progressLine();
+  const report = await evaluateClassifier(model, tokenizer, data, {
+    modelDir: dir,
+    latencySamples: Number(args["latency-samples"]),
+    onProgress: (phase, done, total) => line.update(`${phase} ${done}/${total}`, done === total),
+  });
+  line.clear();
+  const figures = { model: name, data: source, backend, ...report };
+  if (args.json) {
+    console.log(JSON.stringify(figures));
+  } else {
+    const rows: [string, string][] = [
+      ["model", name],
+      ["data", `${source} (${report.examples} examples)`],
+      ["backend", backend],
+      ["accuracy", `${(100 * report.accuracy).toFixed(2)}%`],
+      ["latency p50 / example", `${report.latencyP50Ms.toFixed(2)} ms`],
+      ["latency p95 / example", `${report.latencyP95Ms.toFixed(2)} ms`],
+      ["throughput (batch 32)", `${report.throughputPerSecond.toFixed(1)} examples/s`],
+      ["parameters", report.parameters.toLocaleString("en-US")],
+      ["in memory", `${report.inMemoryMB.toFixed(2)} MB`],
+      ["on disk", report.onDiskMB === null ? "n/a" : `${report.onDiskMB.toFixed(2)} MB`],
+    ];
+    const width = Math.max(...rows.map(([k]) => k.length));
+    const valueWidth = Math.max(...rows.map(([, v]) => v.length));
+    console.log(`| ${"metric".padEnd(width)} | ${"value".padEnd(valueWidth)} |`);
+    console.log(`|${"-".repeat(width + 2)}|${"-".repeat(valueWidth + 2)}|`);
+    for (const [k, v] of rows) console.log(`| ${k.padEnd(width)} | ${v.padEnd(valueWidth)} |`);
+  }
+} catch (e) {
+  console.error(`evaluate: ${(e as Error).message}`);
+  Deno.exit(1);
+}
+
+/** The user's file, else SST-2 dev, else the project's reviews when no SST-2 source exists. */
+async function pickData(file?: string): Promise<{ data: LabelledSentence[]; source: string }> {
+  if (file) return { data: await readLabelledFile(file), source: file };
+  try {
+    return { data: await loadSst2("validation"), source: "SST-2 dev" };
+  } catch (e) {
+    console.error(`${(e as Error).message}\nfalling back to data/reviews.csv`);
+    return { data: await readLabelledFile(REVIEWS), source: "data/reviews.csv" };
+  }
+}

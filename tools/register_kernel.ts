@@ -1,0 +1,71 @@
+// Registers the Deno Jupyter kernel for this course: kernel.json runs this project's pinned
+// Deno with NO_COLOR=1 (plain error text in notebooks) and the shell's DENO_DIR.
+import { join } from "node:path";
+
+/**
+ * The kernel.json content for a Deno binary and cache folder.
+ *
+ * @example
+ * ```ts
+ * kernelSpec("/repo/.tools/bin/deno", "/root/.cache/deno").env.NO_COLOR; // "1"
+ * ```
+ */
+export function kernelSpec(deno: string, denoDir: string) {
+  return {
+    argv: [deno, "jupyter", "--kernel", "--conn", "{connection_file}"],
+    display_name: "Deno (Pruning Lab)",
+    language: "typescript",
+    env: { NO_COLOR: "1", DENO_DIR: denoDir },
+  };
+}
+
+/** The cache folder Deno uses in this shell: `DENO_DIR`, else Deno's default. */
+export function denoDir(): string {
+  const set = Deno.env.get("DENO_DIR");
+  if (set) return set;
+  const xdg = Deno.env.get("XDG_CACHE_HOME") ?? join(Deno.env.get("HOME") ?? ".", ".cache");
+  return join(xdg, "deno");
+}
+
+/**
+ * Writes `kernels/deno/kernel.json` under a Jupyter data folder; returns its path.
+ *
+ * @example
+ * ```ts
+ * await registerKernel(join(Deno.env.get("HOME")!, ".local/share/jupyter"));
+ * ```
+ */
+export async function registerKernel(dataDir: string, deno = Deno.execPath()): Promise<string> {
+  const dir = join(dataDir, "kernels", "deno");
+  await Deno.mkdir(dir, { recursive: true });
+  const path = join(dir, "kernel.json");
+  await Deno.writeTextFile(path, JSON.stringify(kernelSpec(deno, denoDir()), null, 2) + "\n");
+  return path;
+}
+
+/** True when the Python Jupyter client that runs notebooks is installed. */
+export async function jupyterPresent(): Promise<boolean> {
+  try {
+    const { success } = await new Deno.Command("/usr/bin/python3", {
+      args: ["-c", "import jupyter_client"],
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    return success;
+  } catch {
+    return false;
+  }
+}
+
+if (import.meta.main) {
+  if (await jupyterPresent()) {
+    const dataDir = Deno.env.get("JUPYTER_DATA_DIR") ??
+      join(Deno.env.get("HOME") ?? ".", ".local", "share", "jupyter");
+    console.log(`Jupyter kernel "deno" registered: ${await registerKernel(dataDir)}`);
+  } else {
+    console.log(
+      "Jupyter not found (/usr/bin/python3 has no jupyter_client): kernel not registered; " +
+        "install Jupyter (e.g. apt-get install jupyter-notebook) and rerun setup to use the notebooks",
+    );
+  }
+}

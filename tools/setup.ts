@@ -1,0 +1,36 @@
+// `deno task setup` (run by tools/setup.sh after Deno is installed): registers the Jupyter
+// kernel, prepares SST-2 (mirror or download) and runs the main job on the embedded model.
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { jupyterPresent, registerKernel } from "./register_kernel.ts";
+import { loadSst2 } from "lib/sst2.ts";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+
+console.log("== Jupyter kernel");
+if (await jupyterPresent()) {
+  const dataDir = Deno.env.get("JUPYTER_DATA_DIR") ??
+    join(Deno.env.get("HOME") ?? ".", ".local", "share", "jupyter");
+  console.log(`registered: ${await registerKernel(dataDir)}`);
+} else {
+  console.log("Jupyter not found (/usr/bin/python3 has no jupyter_client): kernel not registered");
+}
+
+console.log("== Data");
+const mirror = Deno.env.get("PRUNING_LAB_DATA_MIRROR");
+try {
+  const train = await loadSst2("train");
+  const dev = await loadSst2("validation");
+  console.log(
+    `SST-2 train ${train.length}, dev ${dev.length} (${mirror ? `mirror ${mirror}` : "hub cache"})`,
+  );
+} catch (e) {
+  console.log(`${(e as Error).message}\nthe main job will use data/reviews.csv instead`);
+}
+
+console.log("== Main job: deno task evaluate");
+const { code } = await new Deno.Command(Deno.execPath(), {
+  args: ["run", "-A", join(root, "tools", "evaluate.ts")],
+  cwd: root,
+}).output();
+Deno.exit(code);
