@@ -1,0 +1,19 @@
+// The course's checks, one module per notebook; `check()` and the grader look TODO ids up here.
+import type { CheckDefinition } from "../grader/checks.ts";
+
+/** Every course check, in notebook order (notebook modules are added as notebooks arrive). */
+const ALL: CheckDefinition[] = [];
+
+/**
+ * Every course check, in notebook order.
+ *
+ * @example
+ * ```ts
+ * courseChecks().map((c) => c.id);
+ * ```
+ */
+export function courseChecks(): CheckDefinition[] {
+  return ALL;
+}
+
+export default ALL;

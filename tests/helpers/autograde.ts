@@ -1,0 +1,37 @@
+// Per-TODO autograde tests: grades one notebook (PRUNING_LAB_NOTEBOOK, else a default such
+// as the matching file in solutions/) once, and registers one Deno.test per check.
+import { join } from "node:path";
+import { assert } from "./assert.ts";
+import { gradeSubmission, loadCheckSources, type SubmissionResult } from "lib/grader/grade.ts";
+import { PROJECT_ROOT } from "lib/grader/paths.ts";
+
+/**
+ * Registers `Deno.test("<id>: <title>")` for each check of a notebook; each passes when that
+ * TODO scores full points on the graded notebook.
+ *
+ * @example
+ * ```ts
+ * autogradeTests("solutions/01_architecture.ipynb", ["01.count_parameters", …]);
+ * ```
+ */
+export function autogradeTests(
+  defaultNotebook: string,
+  checks: { id: string; title: string }[],
+  checkModules: string[] = [join(PROJECT_ROOT, "lib", "checks", "mod.ts")],
+): void {
+  const notebook = Deno.env.get("PRUNING_LAB_NOTEBOOK") ?? join(PROJECT_ROOT, defaultNotebook);
+  let graded: Promise<SubmissionResult> | undefined;
+  const grade = () =>
+    graded ??= loadCheckSources(checkModules).then((sources) =>
+      gradeSubmission(notebook, "autograde", sources, {
+        readable: [join(PROJECT_ROOT, "..", "shared", "fixtures")],
+      })
+    );
+  for (const { id, title } of checks) {
+    Deno.test(`${id}: ${title} (${notebook.replace(PROJECT_ROOT, "")})`, async () => {
+      const outcome = (await grade()).outcomes.find((o) => o.id === id);
+      assert.ok(outcome, `no result for ${id}`);
+      assert.ok(outcome.passed, `${id}: ${outcome.score}/${outcome.points} — ${outcome.message}`);
+    });
+  }
+}
