@@ -147,6 +147,7 @@ Deno.test("the crafted batch: every submission is a row with the right score, no
     writes_and_network: [0, 0, 2, 0],
     spawns_and_exits: [0, 0, 2, 0],
     huge_allocation: [1, 0, 2, 1],
+    warnings_and_type_error: [1, 2, 2, 1],
     not_json: [0, 0, 0, 0],
   };
   assert.deepStrictEqual(Object.keys(byStudent).sort(), Object.keys(expected).sort());

@@ -72,6 +72,8 @@ const limits = {
   importSeconds: Number(args["import-seconds"]),
   memoryMB: Number(args["memory-mb"]),
   readable: [join(shared, "fixtures"), join(shared, "data", "bert-base-uncased")],
+  // With --out, even the grader's temporary modules stay inside it (removed at the end).
+  workDir: args.out ? join(resolve(args.out), ".grader-work") : undefined,
 };
 
 const results: SubmissionResult[] = new Array(submissions.length);
@@ -91,6 +93,7 @@ await Promise.all(Array.from({ length: Math.max(1, Number(args.jobs)) }, worker)
 line.clear();
 
 if (args.out) {
+  await Deno.remove(limits.workDir!, { recursive: true }).catch(() => {});
   await writeGradingOutputs(resolve(args.out), results, args["show-hidden"]);
   const total = results.reduce((s, r) => s + r.total, 0);
   console.log(

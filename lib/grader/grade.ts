@@ -49,6 +49,8 @@ export interface GradeLimits {
   memoryMB?: number;
   /** Extra folders the submission may read (e.g. the tiny model fixtures). */
   readable?: string[];
+  /** Where the grader writes each submission's module (default: the system temp folder). */
+  workDir?: string;
 }
 
 /**
@@ -173,7 +175,8 @@ async function runChecks(
   const exclude = new Map<string, string>();
   const todoIds = new Set(nb.cells.map((c) => c.metadata.pruning_lab?.todo).filter(Boolean));
   let pending = applicable.map(({ d }) => d.id);
-  const work = await Deno.makeTempDir({ prefix: "pruning-lab-grade-" });
+  if (limits.workDir) await Deno.mkdir(limits.workDir, { recursive: true });
+  const work = await Deno.makeTempDir({ prefix: "pruning-lab-grade-", dir: limits.workDir });
   try {
     for (
       let attempt = 0;

@@ -124,8 +124,12 @@ export async function writeGradingOutputs(
 ): Promise<void> {
   await Deno.mkdir(out, { recursive: true });
   await Deno.writeTextFile(join(out, "gradebook.csv"), gradebookCsv(results));
+  const count = new Map<string, number>();
+  for (const r of results) count.set(r.student, (count.get(r.student) ?? 0) + 1);
   for (const r of results) {
-    const dir = join(out, safeName(r.student));
+    // One folder per student; a student with several notebooks gets one per notebook.
+    const stem = r.file.split("/").at(-1)!.replace(/\.ipynb$/, "");
+    const dir = join(out, safeName(count.get(r.student)! > 1 ? `${r.student}-${stem}` : r.student));
     await Deno.mkdir(dir, { recursive: true });
     await Deno.writeTextFile(
       join(dir, "results.json"),
