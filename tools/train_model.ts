@@ -16,6 +16,7 @@ import { loadTokenizer } from "lib/tokenizer.ts";
 import { readSafetensors, writeSafetensors } from "lib/safetensors.ts";
 import { cacheDir, exists } from "lib/hub.ts";
 import { resolveTokenizerDir } from "lib/models.ts";
+import { progressLine } from "lib/progress.ts";
 import { writeModelCard } from "./model_card.ts";
 
 const { values: args } = parseArgs({
@@ -146,7 +147,7 @@ const variables = [...model.params.values()];
 let lossEma = NaN;
 let lossSum = 0;
 let lossCount = 0;
-let lastShown = 0;
+const line = progressLine(true, 2000);
 const started = performance.now();
 const startStep = state.step;
 const elapsed = () => state.elapsedSeconds + (performance.now() - started) / 1000;
@@ -168,18 +169,12 @@ while (state.step < totalSteps) {
     lossSum += loss;
     lossCount++;
     state.step++;
-    if (performance.now() - lastShown > 2000) {
-      lastShown = performance.now();
-      const rate = (state.step - startStep) / ((performance.now() - started) / 1000);
-      const eta = (totalSteps - state.step) / rate;
-      Deno.stderr.writeSync(new TextEncoder().encode(
-        `\repoch ${epoch + 1}/${recipe.epochs} step ${state.step}/${totalSteps} ` +
-          `loss ${lossEma.toFixed(4)} lr ${
-            optimizer.learningRateAt(state.step).toExponential(2)
-          } ` +
-          `${rate.toFixed(2)} steps/s eta ${(eta / 60).toFixed(1)} min   `,
-      ));
-    }
+    const rate = (state.step - startStep) / ((performance.now() - started) / 1000);
+    line.update(
+      `epoch ${epoch + 1}/${recipe.epochs} step ${state.step}/${totalSteps} ` +
+        `loss ${lossEma.toFixed(4)} lr ${optimizer.learningRateAt(state.step).toExponential(2)} ` +
+        `${rate.toFixed(2)} steps/s eta ${((totalSteps - state.step) / rate / 60).toFixed(1)} min`,
+    );
     if (state.step % 100 === 0) await log({ step: state.step, loss: lossEma });
     if (state.step % Number(args["checkpoint-every"]) === 0) await checkpoint();
   }
@@ -198,8 +193,9 @@ while (state.step < totalSteps) {
     state.epochs.push(entry);
     lossSum = 0;
     lossCount = 0;
+    line.clear();
     console.error(
-      `\nepoch ${epoch + 1}: train loss ${entry.trainLoss.toFixed(4)}, dev accuracy ${
+      `epoch ${epoch + 1}: train loss ${entry.trainLoss.toFixed(4)}, dev accuracy ${
         (100 * devAccuracy).toFixed(2)
       }%`,
     );
