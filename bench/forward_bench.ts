@@ -7,20 +7,13 @@ import { initTf, tf } from "lib/tf.ts";
 import { parseConfig } from "lib/model/config.ts";
 import { DistilBertForSequenceClassification } from "lib/model/distilbert.ts";
 import { useTransposeFirst } from "lib/wasm_fixes.ts";
+import { forwardFlops } from "lib/flops.ts";
 
 const SHARED = Deno.env.get("PRUNING_LAB_DATA_MIRROR") ?? join("..", "shared", "data");
 const configPath = join(SHARED, "distilbert-base-uncased-finetuned-sst-2-english", "config.json");
 const config = parseConfig(JSON.parse(await Deno.readTextFile(configPath)), configPath);
 const backend = await initTf();
 const SEQ = 64;
-
-/** Forward FLOPs (multiply-adds x 2) of one batch. */
-function forwardFlops(c: typeof config, batch: number, seq: number): number {
-  const tokens = batch * seq;
-  const linear = 2 * tokens * (4 * c.dim * c.dim + 2 * c.dim * c.hidden_dim);
-  const attention = 2 * 2 * batch * seq * seq * c.dim;
-  return c.n_layers * (linear + attention) + 2 * batch * (c.dim * c.dim + 2 * c.dim);
-}
 
 function inputs(batch: number): [tf.Tensor2D, tf.Tensor2D] {
   const ids = tf.randomUniform([batch, SEQ], 1000, 20000, "int32") as tf.Tensor2D;

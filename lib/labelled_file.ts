@@ -6,7 +6,7 @@ import type { LabelledSentence } from "./sst2.ts";
 
 /**
  * Reads a `.tsv` or `.csv` file with a header that has `sentence` and `label` (0 or 1)
- * columns; other columns are ignored.
+ * columns; other columns are dropped unless named in `keep`.
  *
  * @example
  * ```ts
@@ -14,14 +14,17 @@ import type { LabelledSentence } from "./sst2.ts";
  * reviews[0]; // { sentence: "…", label: 1 }
  * ```
  */
-export async function readLabelledFile(path: string): Promise<LabelledSentence[]> {
+export async function readLabelledFile(
+  path: string,
+  keep: string[] = [],
+): Promise<(LabelledSentence & Record<string, string | number>)[]> {
   let text: string;
   try {
     text = await Deno.readTextFile(path);
   } catch (e) {
     throw new Error(`${path}: cannot read (${(e as Error).message.split("\n")[0]})`);
   }
-  return parseLabelledText(text, path);
+  return parseLabelledText(text, path, keep);
 }
 
 /**
@@ -32,7 +35,11 @@ export async function readLabelledFile(path: string): Promise<LabelledSentence[]
  * parseLabelledText("sentence,label\n\"Great, thanks\",1\n", "mine.csv");
  * ```
  */
-export function parseLabelledText(text: string, file: string): LabelledSentence[] {
+export function parseLabelledText(
+  text: string,
+  file: string,
+  keep: string[] = [],
+): (LabelledSentence & Record<string, string | number>)[] {
   const parsed = Papa.parse<Record<string, string>>(text.replace(/^\uFEFF/, "").trimEnd(), {
     header: true,
     delimiter: file.toLowerCase().endsWith(".tsv") ? "\t" : "",
@@ -56,6 +63,7 @@ export function parseLabelledText(text: string, file: string): LabelledSentence[
     }
     const sentence = (row.sentence ?? "").trim();
     if (!sentence) throw new Error(`${file}: line ${line}: empty sentence`);
-    return { sentence, label: Number(label) };
+    const extra = Object.fromEntries(keep.map((k) => [k, row[k] ?? ""]));
+    return { ...extra, sentence, label: Number(label) };
   });
 }

@@ -101,6 +101,29 @@ Deno.test("the solution scores full marks; the released stubs score 0 with 'not 
   for (const o of stub.outcomes) assert.strictEqual(o.message, `${o.id} is not implemented yet`);
 });
 
+Deno.test("every course notebook: the solution scores full marks, the released stub 0 with 'not implemented yet'", async () => {
+  const sources = await loadCheckSources([join(ROOT, "lib", "checks", "mod.ts")]);
+  const names = [...Deno.readDirSync(join(ROOT, "solutions"))].filter((e) =>
+    e.name.endsWith(".ipynb")
+  ).map((e) => e.name);
+  assert.ok(names.length > 0);
+  for (const name of names) {
+    const solution = await gradeSubmission(
+      join(ROOT, "solutions", name),
+      "solution",
+      sources,
+      LIMITS,
+    );
+    assert.ok(solution.outcomes.length > 0, `${name}: no checks`);
+    for (const o of solution.outcomes) assert.ok(o.passed, `${name}: ${o.id}: ${o.message}`);
+    const stub = await gradeSubmission(join(ROOT, "notebooks", name), "stub", sources, LIMITS);
+    assert.strictEqual(stub.total, 0, name);
+    for (const o of stub.outcomes) {
+      assert.strictEqual(o.message, `${o.id} is not implemented yet`, `${name}: ${o.id}`);
+    }
+  }
+});
+
 /** Runs `deno task grade` (tools/grade.ts) with arguments. */
 async function grade(...args: string[]) {
   const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {

@@ -3,15 +3,13 @@
 //
 //   deno task evaluate [--model <name|repo|folder|full>] [--data <file.tsv|file.csv>] [--json]
 import { parseArgs } from "node:util";
-import { fileURLToPath } from "node:url";
 import { initTf } from "lib/tf.ts";
 import { defaultModelName, FULL_SIZE_MODEL, loadModel } from "lib/models.ts";
 import { type LabelledSentence, loadSst2 } from "lib/sst2.ts";
 import { readLabelledFile } from "lib/labelled_file.ts";
+import { REVIEWS_CSV } from "lib/paths.ts";
 import { evaluateClassifier } from "lib/evaluation.ts";
 import { progressLine } from "lib/progress.ts";
-
-const REVIEWS = fileURLToPath(new URL("../data/reviews.csv", import.meta.url));
 
 const { values: args } = parseArgs({
   options: {
@@ -68,6 +66,6 @@ async function pickData(file?: string): Promise<{ data: LabelledSentence[]; sour
     return { data: await loadSst2("validation"), source: "SST-2 dev" };
   } catch (e) {
     console.error(`${(e as Error).message}\nfalling back to data/reviews.csv`);
-    return { data: await readLabelledFile(REVIEWS), source: "data/reviews.csv" };
+    return { data: await readLabelledFile(REVIEWS_CSV), source: "data/reviews.csv" };
   }
 }

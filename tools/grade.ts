@@ -10,7 +10,7 @@ import {
   type SubmissionResult,
 } from "lib/grader/grade.ts";
 import { selfGradeTable, writeGradingOutputs } from "lib/grader/report.ts";
-import { PROJECT_ROOT } from "lib/grader/paths.ts";
+import { PROJECT_ROOT } from "lib/paths.ts";
 import { progressLine } from "lib/progress.ts";
 
 const { values: args, positionals } = parseArgs({

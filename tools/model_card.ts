@@ -2,13 +2,13 @@
 // shipped weights (F16 on disk) on SST-2 dev and data/reviews.csv, and reads the recipe from
 // training.json. Runnable alone: `deno task model-card data/models/<name>`.
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { initTf } from "lib/tf.ts";
 import { loadModel } from "lib/models.ts";
 import { parameterBreakdown } from "lib/model/parameters.ts";
 import { accuracyOf, predictProbabilities } from "lib/predict.ts";
 import { loadSst2 } from "lib/sst2.ts";
 import { readLabelledFile } from "lib/labelled_file.ts";
+import { REVIEWS_CSV } from "lib/paths.ts";
 
 /** Figures measured on the shipped weights, saved as eval.json beside the card. */
 export interface ShippedEval {
@@ -38,9 +38,7 @@ export async function writeModelCard(dir: string): Promise<ShippedEval> {
   const backend = await initTf();
   const { model, tokenizer } = await loadModel(dir);
   const dev = await loadSst2("validation");
-  const reviews = await readLabelledFile(
-    fileURLToPath(new URL("../data/reviews.csv", import.meta.url)),
-  );
+  const reviews = await readLabelledFile(REVIEWS_CSV);
   const started = performance.now();
   const devProbs = predictProbabilities(model, tokenizer, dev.map((d) => d.sentence));
   const measured: ShippedEval = {

@@ -3,7 +3,7 @@
 import { basename, join } from "node:path";
 import { formatNotebook, readNotebook } from "lib/grader/notebook.ts";
 import { releaseNotebook } from "lib/grader/release.ts";
-import { PROJECT_ROOT } from "lib/grader/paths.ts";
+import { PROJECT_ROOT } from "lib/paths.ts";
 
 /**
  * Student notebook text for every solution notebook in a folder: file name -> content.

@@ -1,8 +1,10 @@
 // The course's checks, one module per notebook; `check()` and the grader look TODO ids up here.
 import type { CheckDefinition } from "../grader/checks.ts";
+import architecture from "./01_architecture.ts";
+import evaluation from "./02_evaluation.ts";
 
 /** Every course check, in notebook order (notebook modules are added as notebooks arrive). */
-const ALL: CheckDefinition[] = [];
+const ALL: CheckDefinition[] = [...architecture, ...evaluation];
 
 /**
  * Every course check, in notebook order.

@@ -6,7 +6,7 @@ import { Buffer } from "node:buffer";
 import { type CheckDefinition, errorText } from "./checks.ts";
 import { notebookToModule } from "./module.ts";
 import { type Notebook, readNotebook } from "./notebook.ts";
-import { PROJECT_ROOT, toFileUrl } from "./paths.ts";
+import { PROJECT_ROOT, toFileUrl } from "../paths.ts";
 import type { RunnerPlan } from "./protocol.ts";
 
 /** One graded check of a submission. */
@@ -255,6 +255,8 @@ const ENV_PASSED = [
   "PRUNING_LAB_BACKEND",
   "PRUNING_LAB_DATA_MIRROR",
   "PRUNING_LAB_MODEL",
+  "PRUNING_LAB_FAST",
+  "PRUNING_LAB_CACHE",
   "HF_ENDPOINT",
 ];
 

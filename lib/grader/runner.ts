@@ -1,7 +1,7 @@
 // The grader's child process: imports one submission's module under narrow permissions, runs
 // the checks it is asked for and reports each step on stdout, tagged with a nonce that only
 // the parent and this runner know (student code cannot forge results).
-import { toFileUrl } from "./paths.ts";
+import { toFileUrl } from "../paths.ts";
 import { type CheckDefinition, runCheck } from "./checks.ts";
 import { CELL_MARK, type RunnerPlan } from "./protocol.ts";
 

@@ -3,7 +3,7 @@
 import { join } from "node:path";
 import { assert } from "./assert.ts";
 import { gradeSubmission, loadCheckSources, type SubmissionResult } from "lib/grader/grade.ts";
-import { PROJECT_ROOT } from "lib/grader/paths.ts";
+import { PROJECT_ROOT } from "lib/paths.ts";
 
 /**
  * Registers `Deno.test("<id>: <title>")` for each check of a notebook; each passes when that
