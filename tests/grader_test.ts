@@ -11,6 +11,7 @@ import { releaseNotebook, stubRegions } from "lib/grader/release.ts";
 import { notebookToModule } from "lib/grader/module.ts";
 import { gradeSubmission, loadCheckSources } from "lib/grader/grade.ts";
 import { releaseAll } from "../tools/release.ts";
+import { codeCells, runInKernel } from "./helpers/kernel.ts";
 
 const FIXTURES = join(ROOT, "tests", "fixtures");
 const SAMPLE = join(FIXTURES, "solutions", "00_sample.ipynb");
@@ -240,31 +241,16 @@ Deno.test("self-grade prints a per-TODO table", async () => {
 });
 
 Deno.test("check() in the real Deno kernel: ✅ on the solution, ❌ 'not implemented yet' on the stub", async () => {
-  const dataDir = await Deno.makeTempDir();
-  const { registerKernel } = await import("../tools/register_kernel.ts");
-  await registerKernel(dataDir);
   for (const [folder, mark] of [["solutions", "✅"], ["notebooks", "❌"]]) {
     const nb = await readNotebook(join(FIXTURES, folder, "00_sample.ipynb"));
-    const cells = nb.cells.filter((c) =>
-      c.cell_type === "code" && !sourceOf(c).includes("randomNormal")
-    ).map(sourceOf);
-    const child = new Deno.Command("/usr/bin/python3", {
-      args: [join(ROOT, "tools", "kernel_exec.py"), "deno", join(FIXTURES, folder), "120"],
-      env: { JUPYTER_PATH: dataDir },
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const writer = child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode(JSON.stringify(cells)));
-    await writer.close();
-    const { code, stdout, stderr } = await child.output();
-    assert.strictEqual(code, 0, new TextDecoder().decode(stderr));
-    const outputs: { type: string; data?: Record<string, string> }[][] = JSON.parse(
-      new TextDecoder().decode(stdout),
+    const outputs = await runInKernel(
+      codeCells(nb).filter((c) => !c.includes("randomNormal")),
+      join(FIXTURES, folder),
+      {},
+      120,
     );
     const shown = outputs.flat().filter((o) => o.type === "execute_result").map((o) =>
-      o.data!["text/plain"]
+      String(o.data!["text/plain"])
     );
     const checks = shown.filter((t) => /00\.(mean|count_parameters|softmax):/.test(t));
     assert.strictEqual(checks.length, 3, JSON.stringify(outputs));
@@ -273,5 +259,4 @@ Deno.test("check() in the real Deno kernel: ✅ on the solution, ❌ 'not implem
       if (mark === "❌") assert.match(line, /is not implemented yet/);
     }
   }
-  await Deno.remove(dataDir, { recursive: true });
 });
