@@ -206,6 +206,14 @@ export class DistilBertForSequenceClassification {
     const [batch, seq] = x.shape;
     const heads = headCounts(this.config)[i];
     const size = headDim(this.config);
+    if (heads === 0) {
+      // Every head pruned: the block adds only out_lin's bias (as HF with empty projections).
+      const bias = this.param(`${p}.out_lin.bias`);
+      return {
+        context: tf.zeros([batch, seq, this.config.dim]).add(bias),
+        weights: tf.zeros([batch, 0, seq, seq]),
+      };
+    }
     // [batch, seq, heads*size] -> [batch, heads, seq, size]
     const split = (t: tf.Tensor, perm: number[]) =>
       t.reshape([batch, seq, heads, size]).transpose(perm);
