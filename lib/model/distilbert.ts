@@ -8,7 +8,11 @@ const LAYER_NORM_EPS = 1e-12;
 
 /** Options of `forward`; all outputs are `[batch, …]` tensors in HF's order. */
 export interface ForwardOptions {
-  /** 1 keeps a head, 0 removes it: `[n_layers, n_heads]` or one `[heads]` entry per layer. */
+  /**
+   * 1 keeps a head, 0 removes it: `[n_layers, n_heads]`, per example `[batch, n_layers,
+   * n_heads]` (several ablations in one batch), or one entry per layer, `[heads]` or
+   * `[batch, heads]` (layers of a pruned model may differ in heads).
+   */
   headMask?: tf.Tensor | (tf.Tensor | number[])[];
   outputAttentions?: boolean;
   outputHiddenStates?: boolean;
@@ -153,45 +157,102 @@ export class DistilBertForSequenceClassification {
     options: ForwardOptions = {},
   ): ForwardOutput {
     return tf.tidy(() => {
-      const [batch, seq] = inputIds.shape;
-      if (seq > this.config.max_position_embeddings) {
-        throw new Error(
-          `input has ${seq} tokens; this model takes at most ${this.config.max_position_embeddings}`,
-        );
-      }
       const dropout = this.dropout(options);
-      const headMask = this.layerHeadMasks(options.headMask);
-      // Padded keys get the most negative float, as HF's masked_fill(finfo.min) does.
-      const keyBias = tf.scalar(1).sub(attentionMask.toFloat()).mul(-3.4e38)
-        .reshape([batch, 1, 1, seq]);
-
-      const positions = tf.range(0, seq, 1, "int32");
-      let x = tf.gather(this.param("distilbert.embeddings.word_embeddings.weight"), inputIds)
-        .add(tf.gather(this.param("distilbert.embeddings.position_embeddings.weight"), positions));
-      x = dropout(this.layerNorm(x, "distilbert.embeddings.LayerNorm"), this.config.dropout);
-
-      const hiddenStates: tf.Tensor3D[] = [x as tf.Tensor3D];
-      const attentions: tf.Tensor4D[] = [];
-      for (let i = 0; i < this.config.n_layers; i++) {
-        const p = `distilbert.transformer.layer.${i}`;
-        const { context, weights } = this.attention(x, keyBias, i, headMask[i], dropout);
-        x = this.layerNorm(context.add(x), `${p}.sa_layer_norm`);
-        const ffn = dropout(this.ffn(x, `${p}.ffn`), this.config.dropout);
-        x = this.layerNorm(ffn.add(x), `${p}.output_layer_norm`);
-        hiddenStates.push(x as tf.Tensor3D);
-        attentions.push(weights);
-      }
-
-      const first = x.slice([0, 0, 0], [batch, 1, this.config.dim]).reshape([batch, -1]);
-      const pooled = dropout(
-        this.linear(first, "pre_classifier").relu(),
-        this.config.seq_classif_dropout,
-      );
-      const out: ForwardOutput = { logits: this.linear(pooled, "classifier") as tf.Tensor2D };
-      if (options.outputAttentions) out.attentions = attentions;
-      if (options.outputHiddenStates) out.hiddenStates = hiddenStates;
-      return out as unknown as tf.TensorContainer;
+      const x = this.embed(inputIds, dropout);
+      return this.runLayers(x, attentionMask, 0, options, dropout) as unknown as tf.TensorContainer;
     }) as unknown as ForwardOutput;
+  }
+
+  /**
+   * The embedding output `[batch, seq, dim]` (word + position embeddings, LayerNorm): the
+   * first hidden state. With `forwardFrom`, lets experiments reuse a computed prefix.
+   *
+   * @example
+   * ```ts
+   * const h0 = model.embeddings(ids);
+   * ```
+   */
+  embeddings(inputIds: tf.Tensor2D): tf.Tensor3D {
+    return tf.tidy(() => this.embed(inputIds, (x) => x));
+  }
+
+  /**
+   * Runs layers `start`… and the classifier on hidden states `[batch, seq, dim]` (e.g.
+   * `hiddenStates[start]` of an earlier pass). Same options as `forward`; `hiddenStates` and
+   * `attentions` then cover the layers run.
+   *
+   * @example
+   * ```ts
+   * const { hiddenStates } = model.forward(ids, mask, { outputHiddenStates: true });
+   * const { logits } = model.forwardFrom(hiddenStates![3], mask, 3);
+   * ```
+   */
+  forwardFrom(
+    hidden: tf.Tensor3D,
+    attentionMask: tf.Tensor2D,
+    start: number,
+    options: ForwardOptions = {},
+  ): ForwardOutput {
+    return tf.tidy(() =>
+      this.runLayers(
+        hidden,
+        attentionMask,
+        start,
+        options,
+        this.dropout(options),
+      ) as unknown as tf.TensorContainer
+    ) as unknown as ForwardOutput;
+  }
+
+  private embed(inputIds: tf.Tensor2D, dropout: Dropout): tf.Tensor3D {
+    const seq = inputIds.shape[1];
+    if (seq > this.config.max_position_embeddings) {
+      throw new Error(
+        `input has ${seq} tokens; this model takes at most ${this.config.max_position_embeddings}`,
+      );
+    }
+    const positions = tf.range(0, seq, 1, "int32");
+    const x = tf.gather(this.param("distilbert.embeddings.word_embeddings.weight"), inputIds)
+      .add(tf.gather(this.param("distilbert.embeddings.position_embeddings.weight"), positions));
+    return dropout(
+      this.layerNorm(x, "distilbert.embeddings.LayerNorm"),
+      this.config.dropout,
+    ) as tf.Tensor3D;
+  }
+
+  private runLayers(
+    hidden: tf.Tensor,
+    attentionMask: tf.Tensor2D,
+    start: number,
+    options: ForwardOptions,
+    dropout: Dropout,
+  ): ForwardOutput {
+    const [batch, seq] = hidden.shape;
+    const headMask = this.layerHeadMasks(options.headMask, batch);
+    // Padded keys get the most negative float, as HF's masked_fill(finfo.min) does.
+    const keyBias = tf.scalar(1).sub(attentionMask.toFloat()).mul(-3.4e38)
+      .reshape([attentionMask.shape[0], 1, 1, seq]);
+    let x = hidden;
+    const hiddenStates: tf.Tensor3D[] = [x as tf.Tensor3D];
+    const attentions: tf.Tensor4D[] = [];
+    for (let i = start; i < this.config.n_layers; i++) {
+      const p = `distilbert.transformer.layer.${i}`;
+      const { context, weights } = this.attention(x, keyBias, i, headMask[i], dropout);
+      x = this.layerNorm(context.add(x), `${p}.sa_layer_norm`);
+      const ffn = dropout(this.ffn(x, `${p}.ffn`), this.config.dropout);
+      x = this.layerNorm(ffn.add(x), `${p}.output_layer_norm`);
+      hiddenStates.push(x as tf.Tensor3D);
+      attentions.push(weights);
+    }
+    const first = x.slice([0, 0, 0], [batch, 1, this.config.dim]).reshape([batch, -1]);
+    const pooled = dropout(
+      this.linear(first, "pre_classifier").relu(),
+      this.config.seq_classif_dropout,
+    );
+    const out: ForwardOutput = { logits: this.linear(pooled, "classifier") as tf.Tensor2D };
+    if (options.outputAttentions) out.attentions = attentions;
+    if (options.outputHiddenStates) out.hiddenStates = hiddenStates;
+    return out;
   }
 
   /** Multi-head self-attention of layer `i`; returns the `out_lin` output and the weights. */
@@ -222,7 +283,7 @@ export class DistilBertForSequenceClassification {
     const v = split(this.linear(x, `${p}.v_lin`), [0, 2, 1, 3]);
     let weights = tf.softmax(tf.matMul(q, kT).add(keyBias)) as tf.Tensor4D;
     weights = dropout(weights, this.config.attention_dropout) as tf.Tensor4D;
-    if (headMask) weights = weights.mul(headMask.reshape([1, heads, 1, 1]));
+    if (headMask) weights = weights.mul(headMask);
     const context = tf.matMul(weights, v).transpose([0, 2, 1, 3]).reshape([
       batch,
       seq,
@@ -264,22 +325,34 @@ export class DistilBertForSequenceClassification {
     return (x, rate) => (rate > 0 ? tf.dropout(x, rate, undefined, k++) : x);
   }
 
-  /** One `[heads]` tensor (or none) per layer, checked against the current head counts. */
-  private layerHeadMasks(mask: ForwardOptions["headMask"]): (tf.Tensor | undefined)[] {
+  /**
+   * Per layer, the head mask shaped to multiply `[batch, heads, seq, seq]` weights (or none).
+   * Accepts `[n_layers, heads]`, per-example `[batch, n_layers, heads]`, or one `[heads]`
+   * entry per layer; checked against the current head counts.
+   */
+  private layerHeadMasks(
+    mask: ForwardOptions["headMask"],
+    batch: number,
+  ): (tf.Tensor | undefined)[] {
     const heads = headCounts(this.config);
     if (mask === undefined) return heads.map(() => undefined);
-    const rows = mask instanceof tf.Tensor ? tf.unstack(mask) : mask;
+    const perExample = mask instanceof tf.Tensor && mask.rank === 3;
+    const rows = mask instanceof tf.Tensor ? tf.unstack(mask, perExample ? 1 : 0) : mask;
     if (rows.length !== heads.length) {
       throw new Error(`headMask has ${rows.length} rows; expected ${heads.length} (one per layer)`);
     }
     return rows.map((row, i) => {
+      // [heads] applies to every example; [batch, heads] gives each example its own mask.
       const t = row instanceof tf.Tensor ? row.toFloat() : tf.tensor1d(row);
-      if (t.size !== heads[i]) {
+      const rowsOfMasks = t.rank === 2 ? t.shape[0] : 1;
+      if (t.shape[t.rank - 1] !== heads[i] || (rowsOfMasks !== 1 && rowsOfMasks !== batch)) {
         throw new Error(
-          `headMask row ${i} has ${t.size} entries; layer ${i} has ${heads[i]} heads`,
+          `headMask for layer ${i} has shape [${t.shape}]; expected [${heads[i]}] or [${batch}, ${
+            heads[i]
+          }]`,
         );
       }
-      return t;
+      return t.reshape([rowsOfMasks, heads[i], 1, 1]);
     });
   }
 }
