@@ -2,9 +2,10 @@
 import type { CheckDefinition } from "../grader/checks.ts";
 import architecture from "./01_architecture.ts";
 import evaluation from "./02_evaluation.ts";
+import headImportance from "./03_head_importance.ts";
 
 /** Every course check, in notebook order (notebook modules are added as notebooks arrive). */
-const ALL: CheckDefinition[] = [...architecture, ...evaluation];
+const ALL: CheckDefinition[] = [...architecture, ...evaluation, ...headImportance];
 
 /**
  * Every course check, in notebook order.
