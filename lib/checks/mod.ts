@@ -3,9 +3,10 @@ import type { CheckDefinition } from "../grader/checks.ts";
 import architecture from "./01_architecture.ts";
 import evaluation from "./02_evaluation.ts";
 import headImportance from "./03_head_importance.ts";
+import headPruning from "./04_head_pruning.ts";
 
 /** Every course check, in notebook order (notebook modules are added as notebooks arrive). */
-const ALL: CheckDefinition[] = [...architecture, ...evaluation, ...headImportance];
+const ALL: CheckDefinition[] = [...architecture, ...evaluation, ...headImportance, ...headPruning];
 
 /**
  * Every course check, in notebook order.

@@ -1,0 +1,244 @@
+// Checks of notebook 04 (head pruning). References: lib/prune on small random models, and
+// small worked examples computed here.
+import { defineChecks, expectEqual, fail, partial, show } from "../grader/checks.ts";
+import { initTf, tf } from "../tf.ts";
+import { parseConfig } from "../model/config.ts";
+import { DistilBertForSequenceClassification } from "../model/distilbert.ts";
+import { pruneHeads, type PruningPlan } from "../prune/heads.ts";
+
+type Model = DistilBertForSequenceClassification;
+type Head = { layer: number; head: number };
+
+async function tinyModel(seed: number): Promise<Model> {
+  await initTf();
+  const config = parseConfig({
+    vocab_size: 30,
+    max_position_embeddings: 8,
+    n_layers: 3,
+    n_heads: 4,
+    dim: 16,
+    hidden_dim: 20,
+  });
+  return DistilBertForSequenceClassification.random(config, seed);
+}
+
+/** Max |difference| between two models' parameters of the same names and shapes. */
+function sameParameters(a: Model, b: Model): string | undefined {
+  for (const [name, p] of b.params) {
+    const q = a.params.get(name);
+    if (!q) return `parameter ${name} is missing`;
+    if (q.shape.join() !== p.shape.join()) {
+      return `${name} has shape [${q.shape}]; expected [${p.shape}]`;
+    }
+    const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(q, p))).dataSync()[0]);
+    if (diff > 0) return `${name} differs from the reference by up to ${diff}`;
+  }
+  return undefined;
+}
+
+export default defineChecks([
+  {
+    id: "04.select_heads",
+    points: 2,
+    title: "Select the least important heads",
+    uses: ["selectHeadsToPrune"],
+    run: ({ selectHeadsToPrune }) => {
+      const f = selectHeadsToPrune as (
+        s: number[][],
+        rate?: number,
+        o?: { keepOneHeadPerLayer?: boolean },
+      ) => Head[];
+      const plain = f([[0.5, 0.1, 0.9], [0.2, 0.3, 0.05]], 0.5);
+      const keep = f([[0.01, 0.02], [0.5, 0.6]], 0.5, { keepOneHeadPerLayer: true });
+      const byDefault = f([[0.5, 0.1, 0.9, 0.4, 0.7], [0.2, 0.3, 0.05, 0.6, 0.8]]);
+      return partial([
+        {
+          ok: JSON.stringify(plain) ===
+            JSON.stringify([{ layer: 1, head: 2 }, { layer: 0, head: 1 }, { layer: 1, head: 0 }]),
+          message: `rate 0.5 of 6 heads: expected the 3 lowest, least important first, got ${
+            show(plain)
+          }`,
+        },
+        {
+          ok:
+            JSON.stringify(keep) === JSON.stringify([{ layer: 0, head: 0 }, { layer: 1, head: 0 }]),
+          message: `keepOneHeadPerLayer: layer 0 must keep a head; got ${show(keep)}`,
+        },
+        {
+          ok: Array.isArray(byDefault) && byDefault.length === 3,
+          message: `default rate 0.3 of 10 heads: expected 3 heads, got ${show(byDefault)}`,
+        },
+      ]);
+    },
+  },
+  {
+    id: "04.pruning_plan",
+    points: 1,
+    title: "The pruning plan in Hugging Face's format",
+    uses: ["toPruningPlan"],
+    run: ({ toPruningPlan }) =>
+      expectEqual(
+        (toPruningPlan as (h: Head[]) => PruningPlan)([
+          { layer: 1, head: 2 },
+          { layer: 0, head: 1 },
+          { layer: 1, head: 0 },
+        ]),
+        { "0": [1], "1": [0, 2] },
+        "toPruningPlan([L1H2, L0H1, L1H0])",
+      ),
+  },
+  {
+    id: "04.prune_heads",
+    points: 4,
+    title: "Physical head pruning (HF semantics)",
+    uses: ["pruneHeads"],
+    run: async ({ pruneHeads: f }) => {
+      const student = await tinyModel(5);
+      const reference = await tinyModel(5);
+      try {
+        const prune = f as (m: Model, p: PruningPlan) => void;
+        prune(student, { "0": [1, 3], "2": [0] });
+        pruneHeads(reference, { "0": [1, 3], "2": [0] });
+        const first = sameParameters(student, reference);
+        const config1 = JSON.stringify(student.config.pruned_heads) ===
+          JSON.stringify(reference.config.pruned_heads);
+        // Original indices: head 3 of layer 0 is already gone, head 2 is still there.
+        prune(student, { "0": [3, 2] });
+        pruneHeads(reference, { "0": [3, 2] });
+        const second = sameParameters(student, reference);
+        return partial([
+          { ok: !first, weight: 2, message: `after pruning {0: [1, 3], 2: [0]}: ${first}` },
+          {
+            ok: config1,
+            message: `config.pruned_heads: expected ${show(reference.config.pruned_heads)}, got ${
+              show(student.config.pruned_heads)
+            }`,
+          },
+          {
+            ok: !second,
+            message: `pruning {0: [3, 2]} next (original indices; 3 is already pruned): ${second}`,
+          },
+        ]);
+      } finally {
+        student.dispose();
+        reference.dispose();
+      }
+    },
+  },
+  {
+    id: "04.head_mask",
+    points: 1,
+    title: "The head mask equivalent to a plan",
+    uses: ["headMaskFromPlan"],
+    run: ({ headMaskFromPlan }) =>
+      expectEqual(
+        (headMaskFromPlan as (p: PruningPlan, l: number, h: number) => number[][])(
+          { "0": [1], "2": [0, 3] },
+          3,
+          4,
+        ),
+        [[1, 0, 1, 1], [1, 1, 1, 1], [0, 1, 1, 0]],
+        "headMaskFromPlan({0: [1], 2: [0, 3]}, 3 layers, 4 heads)",
+      ),
+  },
+  {
+    id: "04.find_cliff",
+    points: 2,
+    title: "Find the accuracy cliff",
+    uses: ["findCliff"],
+    run: ({ findCliff }) => {
+      const f = findCliff as (c: { rate: number; accuracy: number }[]) => number | null;
+      const curve = [
+        { rate: 0, accuracy: 0.8 },
+        { rate: 10, accuracy: 0.81 },
+        { rate: 20, accuracy: 0.795 },
+        { rate: 30, accuracy: 0.785 },
+        { rate: 40, accuracy: 0.7 },
+      ];
+      const flat = [{ rate: 0, accuracy: 0.8 }, { rate: 50, accuracy: 0.79 }];
+      return partial([
+        {
+          ok: f(curve) === 30,
+          message: `peak 81%: the first point more than 2 points below is at 30%; got ${
+            show(f(curve))
+          }`,
+        },
+        {
+          ok: f(flat) === null,
+          message: `no point falls more than 2 points below the peak: expected null, got ${
+            show(f(flat))
+          }`,
+        },
+      ]);
+    },
+  },
+  {
+    id: "04.ffn_importance",
+    points: 2,
+    title: "FFN neuron importance",
+    uses: ["ffnNeuronImportance"],
+    run: async ({ ffnNeuronImportance }) => {
+      const model = await tinyModel(9);
+      try {
+        const got = (ffnNeuronImportance as (m: Model, l: number) => number[])(model, 1);
+        const want = tf.tidy(() => {
+          const w1 = model.param("distilbert.transformer.layer.1.ffn.lin1.weight");
+          const w2 = model.param("distilbert.transformer.layer.1.ffn.lin2.weight");
+          return Array.from(tf.norm(w1, 2, 1).mul(tf.norm(w2, 2, 0)).dataSync());
+        });
+        if (!Array.isArray(got) || got.length !== want.length) {
+          return fail(`expected ${want.length} scores, got ${show(got)}`);
+        }
+        const worst = Math.max(
+          ...want.map((w, i) => Math.abs(w - got[i]) / Math.max(1e-12, Math.abs(w))),
+        );
+        return worst < 1e-4
+          ? { fraction: 1, message: "‖lin1 row‖·‖lin2 column‖ per neuron" }
+          : fail(`layer 1: expected ${show(want)}, got ${show(got)}`);
+      } finally {
+        model.dispose();
+      }
+    },
+  },
+  {
+    id: "04.distillation_loss",
+    points: 3,
+    title: "Knowledge-distillation loss (T = 2, 0.9 KD + 0.1 CE)",
+    uses: ["distillationLoss"],
+    run: async ({ distillationLoss }) => {
+      await initTf();
+      const student = [[1.0, -0.5], [0.2, 0.3], [-1.2, 2.0]];
+      const teacher = [[2.0, -1.0], [0.0, 0.1], [-0.5, 0.5]];
+      const labels = [0, 1, 1];
+      const want = tf.tidy(() => {
+        const s = tf.tensor2d(student);
+        const t = tf.tensor2d(teacher);
+        const p = tf.softmax(t.div(2));
+        const kl = p.mul(tf.log(p).sub(tf.logSoftmax(s.div(2)))).sum(1).mean().mul(4);
+        const ce = tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d(labels, "int32"), 2), s);
+        return kl.mul(0.9).add(ce.mul(0.1)).dataSync()[0];
+      });
+      const got = tf.tidy(() => {
+        const out = (distillationLoss as (
+          s: tf.Tensor,
+          t: tf.Tensor,
+          l: number[],
+          T?: number,
+          a?: number,
+        ) => tf.Tensor)(
+          tf.tensor2d(student),
+          tf.tensor2d(teacher),
+          labels,
+        );
+        return out instanceof tf.Tensor ? out.dataSync()[0] : NaN;
+      });
+      return Math.abs(got - want) < 1e-5
+        ? { fraction: 1, message: `loss = ${got.toFixed(5)}` }
+        : fail(
+          `expected ${
+            want.toFixed(5)
+          } (0.9 · T² · KL(teacher_T ‖ student_T) + 0.1 · CE, batch mean), got ${show(got)}`,
+        );
+    },
+  },
+]);
