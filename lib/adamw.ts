@@ -1,6 +1,7 @@
 // AdamW (Adam with decoupled weight decay) with linear warm-up and linear decay, whose
 // moments can be saved and restored so that a killed training run resumes exactly.
 import { tf } from "./tf.ts";
+import type { NamedTensor } from "./safetensors.ts";
 
 /** Hyper-parameters of `AdamW`. */
 export interface AdamWOptions {
@@ -69,8 +70,8 @@ export class AdamW {
   }
 
   /** Moments as plain arrays by `m.`/`v.` + parameter name, for a checkpoint. */
-  state(): Map<string, { shape: number[]; data: Float32Array }> {
-    const out = new Map<string, { shape: number[]; data: Float32Array }>();
+  state(): Map<string, NamedTensor> {
+    const out = new Map<string, NamedTensor>();
     for (const [name, t] of this.m) {
       out.set(`m.${name}`, { shape: t.shape, data: t.dataSync() as Float32Array });
     }
@@ -81,7 +82,7 @@ export class AdamW {
   }
 
   /** Restores moments saved by `state()` and the step counter. */
-  restore(state: Map<string, { shape: number[]; data: Float32Array }>, stepCount: number): void {
+  restore(state: Map<string, NamedTensor>, stepCount: number): void {
     for (const [prefix, moments] of [["m", this.m], ["v", this.v]] as const) {
       for (const [name, t] of moments) {
         const saved = state.get(`${prefix}.${name}`);

@@ -1,14 +1,16 @@
-// safetensors read (F32, F16, BF16 -> float32) and write (F32, F16), with header validation
-// whose errors name the file and the tensor. Format: u64 LE header length, JSON header, data.
+// safetensors read (F32, F16, BF16 -> float32; I32; U8) and write (F32, F16; I32, U8), with
+// header validation whose errors name the file and the tensor. Format: u64 LE header length,
+// JSON header, data.
 
-/** A tensor read from or written to a safetensors file: row-major float32 values. */
+/** A tensor read from or written to a safetensors file: row-major values. */
 export interface NamedTensor {
   shape: number[];
-  data: Float32Array;
+  /** Float tensors are float32 in memory; I32 and U8 keep their integer types. */
+  data: Float32Array | Int32Array | Uint8Array;
 }
 
 /** dtypes this reader accepts, with their byte widths. */
-const DTYPE_BYTES: Record<string, number> = { F32: 4, F16: 2, BF16: 2 };
+const DTYPE_BYTES: Record<string, number> = { F32: 4, F16: 2, BF16: 2, I32: 4, U8: 1 };
 
 interface HeaderEntry {
   dtype: string;
@@ -57,7 +59,7 @@ export function parseSafetensors(
     const width = DTYPE_BYTES[entry.dtype];
     if (!width) {
       throw new Error(
-        `${file}: tensor ${name} has dtype ${entry.dtype}; expected one of F32, F16, BF16`,
+        `${file}: tensor ${name} has dtype ${entry.dtype}; expected one of F32, F16, BF16, I32, U8`,
       );
     }
     const [begin, end] = entry.data_offsets ?? [];
@@ -109,6 +111,7 @@ export async function readSafetensors(path: string): Promise<Map<string, NamedTe
 
 /**
  * Serialises tensors (sorted by name, as the Python writer does) to safetensors bytes.
+ * Float tensors are written as `dtype`; Int32Array data as I32 and Uint8Array data as U8.
  *
  * @example
  * ```ts
@@ -120,7 +123,8 @@ export function serializeSafetensors(
   dtype: "F32" | "F16" = "F32",
   metadata: Record<string, string> = { format: "pt" },
 ): Uint8Array {
-  const width = DTYPE_BYTES[dtype];
+  const dtypeOf = (data: NamedTensor["data"]) =>
+    data instanceof Int32Array ? "I32" : data instanceof Uint8Array ? "U8" : dtype;
   const names = [...tensors.keys()].sort();
   const header: Record<string, unknown> = { __metadata__: metadata };
   let offset = 0;
@@ -132,7 +136,12 @@ export function serializeSafetensors(
         `tensor ${name}: shape [${t.shape}] needs ${count} values, got ${t.data.length}`,
       );
     }
-    header[name] = { dtype, shape: t.shape, data_offsets: [offset, offset + count * width] };
+    const width = DTYPE_BYTES[dtypeOf(t.data)];
+    header[name] = {
+      dtype: dtypeOf(t.data),
+      shape: t.shape,
+      data_offsets: [offset, offset + count * width],
+    };
     offset += count * width;
   }
   let json = JSON.stringify(header);
@@ -144,9 +153,9 @@ export function serializeSafetensors(
   let at = 8 + headerBytes.length;
   for (const name of names) {
     const data = tensors.get(name)!.data;
-    const encoded = dtype === "F32"
-      ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
-      : new Uint8Array(toFloat16Bits(data).buffer);
+    const encoded = dtypeOf(data) === "F16"
+      ? new Uint8Array(toFloat16Bits(data as Float32Array).buffer)
+      : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     bytes.set(encoded, at);
     at += encoded.length;
   }
@@ -172,9 +181,11 @@ export async function writeSafetensors(
   await Deno.rename(tmp, path);
 }
 
-function decode(raw: Uint8Array, dtype: string): Float32Array {
+function decode(raw: Uint8Array, dtype: string): NamedTensor["data"] {
   const copy = raw.slice(); // aligned copy
   if (dtype === "F32") return new Float32Array(copy.buffer);
+  if (dtype === "I32") return new Int32Array(copy.buffer);
+  if (dtype === "U8") return copy;
   const halves = new Uint16Array(copy.buffer);
   const out = new Float32Array(halves.length);
   if (dtype === "BF16") {

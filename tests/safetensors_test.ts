@@ -52,6 +52,18 @@ Deno.test("header is 8-byte aligned and sorted like the Python writer", () => {
   assert.deepStrictEqual(Object.keys(header), ["__metadata__", "a.bias", "b.weight"]);
 });
 
+Deno.test("I32 and U8 tensors round trip with their integer types", () => {
+  const ints = new Map<string, NamedTensor>([
+    ["idx", { shape: [3], data: new Int32Array([0, -7, 2 ** 30]) }],
+    ["bits", { shape: [2], data: new Uint8Array([255, 5]) }],
+  ]);
+  const back = parseSafetensors(serializeSafetensors(ints), "ints");
+  assert.ok(back.get("idx")!.data instanceof Int32Array);
+  assert.deepStrictEqual(Array.from(back.get("idx")!.data), [0, -7, 2 ** 30]);
+  assert.ok(back.get("bits")!.data instanceof Uint8Array);
+  assert.deepStrictEqual(Array.from(back.get("bits")!.data), [255, 5]);
+});
+
 Deno.test("BF16 reads as float32", () => {
   // 1.0 = 0x3f80, -2.5 = 0xc020 in bfloat16 (little endian)
   const data = new Uint8Array([0x80, 0x3f, 0x20, 0xc0]);
@@ -89,7 +101,7 @@ const bad: [string, Uint8Array, RegExp][] = [
   [
     "unknown dtype",
     fileOf({ w: { dtype: "I64", shape: [1], data_offsets: [0, 8] } }, new Uint8Array(8)),
-    /tensor w has dtype I64; expected one of F32, F16, BF16/,
+    /tensor w has dtype I64; expected one of F32, F16, BF16, I32, U8/,
   ],
   [
     "shape/bytes mismatch",

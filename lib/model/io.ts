@@ -36,6 +36,9 @@ export async function loadDistilBert(dir: string): Promise<DistilBertForSequence
     for (const [name, shape] of expected) {
       const t = tensors.get(name);
       if (!t) throw new Error(`${weightsPath}: missing tensor ${name} (shape [${shape}])`);
+      if (!(t.data instanceof Float32Array)) {
+        throw new Error(`${weightsPath}: tensor ${name} is not a float tensor`);
+      }
       if (t.shape.join() !== shape.join()) {
         throw new Error(
           `${weightsPath}: tensor ${name} has shape [${t.shape}]; the config needs [${shape}]`,
