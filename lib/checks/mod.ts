@@ -4,9 +4,16 @@ import architecture from "./01_architecture.ts";
 import evaluation from "./02_evaluation.ts";
 import headImportance from "./03_head_importance.ts";
 import headPruning from "./04_head_pruning.ts";
+import impRewinding from "./05_imp_rewinding.ts";
 
 /** Every course check, in notebook order (notebook modules are added as notebooks arrive). */
-const ALL: CheckDefinition[] = [...architecture, ...evaluation, ...headImportance, ...headPruning];
+const ALL: CheckDefinition[] = [
+  ...architecture,
+  ...evaluation,
+  ...headImportance,
+  ...headPruning,
+  ...impRewinding,
+];
 
 /**
  * Every course check, in notebook order.
