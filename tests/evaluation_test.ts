@@ -1,7 +1,8 @@
 // The evaluation pipeline and the main job's command line (`deno task evaluate`).
 import { join } from "node:path";
+import { runTool } from "./helpers/tool.ts";
 import { assert } from "./helpers/assert.ts";
-import { ROOT, SHARED, TINY } from "./helpers/paths.ts";
+import { SHARED, TINY } from "./helpers/paths.ts";
 import { initTf } from "lib/tf.ts";
 import { loadDistilBert } from "lib/model/io.ts";
 import { loadTokenizer } from "lib/tokenizer.ts";
@@ -65,14 +66,7 @@ async function tinyTokenizer() {
   return tok;
 }
 
-/** Runs `deno task evaluate` with arguments; returns exit code, stdout and stderr. */
-async function evaluate(...args: string[]) {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", join(ROOT, "tools", "evaluate.ts"), ...args],
-    cwd: ROOT,
-  }).output();
-  return { code, out: new TextDecoder().decode(stdout), err: new TextDecoder().decode(stderr) };
-}
+const evaluate = (...args: string[]) => runTool("evaluate", ...args);
 
 Deno.test("the main job prints a table, and --json one object, for a user's file", async () => {
   const dir = await Deno.makeTempDir();

@@ -4,6 +4,7 @@
 import { join } from "node:path";
 // @ts-types="@types/papaparse"
 import Papa from "papaparse";
+import { runTool } from "./helpers/tool.ts";
 import { assert } from "./helpers/assert.ts";
 import { ROOT, SHARED } from "./helpers/paths.ts";
 import { formatNotebook, type Notebook, readNotebook, sourceOf } from "lib/grader/notebook.ts";
@@ -125,14 +126,7 @@ Deno.test("every course notebook: the solution scores full marks, the released s
   }
 });
 
-/** Runs `deno task grade` (tools/grade.ts) with arguments. */
-async function grade(...args: string[]) {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", join(ROOT, "tools", "grade.ts"), ...args],
-    cwd: ROOT,
-  }).output();
-  return { code, out: new TextDecoder().decode(stdout), err: new TextDecoder().decode(stderr) };
-}
+const grade = (...args: string[]) => runTool("grade", ...args);
 
 Deno.test("the crafted batch: every submission is a row with the right score, nothing written outside --out", async () => {
   const out = await Deno.makeTempDir();

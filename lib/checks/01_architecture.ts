@@ -2,7 +2,12 @@
 // compares the student's function with the reference computed here, at check time.
 import { defineChecks, expectClose, fail, partial, show } from "../grader/checks.ts";
 import { initTf } from "../tf.ts";
-import { type DistilBertConfig, headDim, parseConfig } from "../model/config.ts";
+import {
+  distilbertBaseConfig,
+  type DistilBertConfig,
+  headDim,
+  parseConfig,
+} from "../model/config.ts";
 import { DistilBertForSequenceClassification } from "../model/distilbert.ts";
 import { parameterBreakdown } from "../model/parameters.ts";
 
@@ -139,14 +144,7 @@ export default defineChecks([
       const oneNeuronLess = await count({ pruning_lab_ffn_dims: [24, 23, 24] });
       const perHead = (parametersPerHead as (c: DistilBertConfig) => number)(full.c);
       const perNeuron = (parametersPerNeuron as (c: DistilBertConfig) => number)(full.c);
-      const base = parseConfig({
-        vocab_size: 30522,
-        max_position_embeddings: 512,
-        n_layers: 6,
-        n_heads: 12,
-        dim: 768,
-        hidden_dim: 3072,
-      });
+      const base = distilbertBaseConfig();
       return partial([
         {
           ok: perHead === full.n - oneHeadLess.n,

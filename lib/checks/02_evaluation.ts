@@ -4,7 +4,7 @@
 import { defineChecks, expectClose, expectEqual, fail, partial, show } from "../grader/checks.ts";
 import { initTf } from "../tf.ts";
 import { EMBEDDED_MODEL, type LoadedModel, loadModel } from "../models.ts";
-import { parseConfig } from "../model/config.ts";
+import { distilbertBaseConfig, parseConfig } from "../model/config.ts";
 import type { DistilBertForSequenceClassification } from "../model/distilbert.ts";
 import type { TextTokenizer } from "../tokenizer.ts";
 import { predictProbabilities } from "../predict.ts";
@@ -202,14 +202,7 @@ export default defineChecks([
     uses: ["flopsPerExample"],
     run: ({ flopsPerExample }) => {
       const f = flopsPerExample as (c: ReturnType<typeof parseConfig>, seq: number) => number;
-      const base = parseConfig({
-        vocab_size: 30522,
-        max_position_embeddings: 512,
-        n_layers: 6,
-        n_heads: 12,
-        dim: 768,
-        hidden_dim: 3072,
-      });
+      const base = distilbertBaseConfig();
       const pruned = {
         ...base,
         pruned_heads: { "0": [0, 1, 2], "5": [7] },

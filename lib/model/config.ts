@@ -76,6 +76,29 @@ export function parseConfig(raw: Record<string, unknown>, file = "config.json"):
   return config;
 }
 
+/**
+ * The full-size DistilBERT-base shape (`distilbert-base-uncased-finetuned-sst-2-english`):
+ * 6 layers, 12 heads, dim 768, FFN 3072, the bert-base-uncased vocabulary, two labels.
+ *
+ * @example
+ * ```ts
+ * DistilBertForSequenceClassification.random(distilbertBaseConfig(), 0).numParameters(); // 66,955,010
+ * ```
+ */
+export function distilbertBaseConfig(): DistilBertConfig {
+  return parseConfig({
+    model_type: "distilbert",
+    vocab_size: 30522,
+    max_position_embeddings: 512,
+    n_layers: 6,
+    n_heads: 12,
+    dim: 768,
+    hidden_dim: 3072,
+    id2label: { "0": "NEGATIVE", "1": "POSITIVE" },
+    label2id: { NEGATIVE: 0, POSITIVE: 1 },
+  });
+}
+
 /** Size of one attention head: `dim / n_heads` (unchanged by pruning). */
 export function headDim(config: DistilBertConfig): number {
   return config.dim / config.n_heads;
