@@ -201,13 +201,8 @@ async function runChecks(
         pending = pending.filter((id) => id !== run.failedCheck);
       } else if (run.failedCell !== undefined) {
         if (todoIds.has(run.failedCell) && !exclude.has(run.failedCell)) {
+          // Leave that cell out and run again; the next module reports it in `left`.
           exclude.set(run.failedCell, `its cell's top-level code ${run.reason}`);
-          for (const [id, why] of exclude) {
-            if (pending.includes(id) && !outcomes.has(id)) {
-              outcomes.set(id, { fraction: 0, message: why });
-            }
-          }
-          pending = pending.filter((id) => !outcomes.has(id));
         } else {
           const where = run.failedCell === "end" ? "the notebook" : run.failedCell;
           for (const id of pending) {
