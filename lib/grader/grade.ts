@@ -320,6 +320,8 @@ async function runChild(
   let buffer = "";
   for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
     buffer += chunk;
+    // A submission printing endlessly without newlines must not fill the grader's memory.
+    if (buffer.length > 1_000_000 && !buffer.includes("\n")) buffer = buffer.slice(-100_000);
     let nl: number;
     while ((nl = buffer.indexOf("\n")) >= 0) {
       const line = buffer.slice(0, nl);
