@@ -67,6 +67,11 @@ export async function writeModelCard(dir: string): Promise<ShippedEval> {
     `| ${e.epoch} | ${e.step} | ${e.trainLoss.toFixed(4)} | ${pct(e.devAccuracy)} |`
   );
   const heads = c.n_layers * c.n_heads;
+  // Hand-written notes on how the recipe was chosen (optional), kept beside the card.
+  const notes = await Deno.readTextFile(join(dir, "recipe_notes.md")).then(
+    (t) => `${t.trim()}\n\n`,
+    () => "",
+  );
   const card = `# ${r.name}
 
 A small DistilBERT-architecture sentiment classifier (SST-2), trained from scratch by this
@@ -131,7 +136,7 @@ deno task train-model --fresh      # writes this folder
 deno task model-card data/models/${r.name}   # re-measures and rewrites this card
 \`\`\`
 
-Limits: trained on movie-review sentences only, without pre-training. Expect lower accuracy than
+${notes}Limits: trained on movie-review sentences only, without pre-training. Expect lower accuracy than
 the full-size model (91.3% on SST-2 dev) and weaker transfer to other domains.
 `;
   await Deno.writeTextFile(join(dir, "README.md"), card);

@@ -32,5 +32,7 @@ console.log("== Main job: deno task evaluate");
 const { code } = await new Deno.Command(Deno.execPath(), {
   args: ["run", "-A", join(root, "tools", "evaluate.ts")],
   cwd: root,
+  stdout: "inherit",
+  stderr: "inherit",
 }).output();
 Deno.exit(code);

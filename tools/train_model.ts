@@ -26,7 +26,7 @@ const { values: args } = parseArgs({
     dim: { type: "string", default: "96" },
     "hidden-dim": { type: "string", default: "384" },
     "max-positions": { type: "string", default: "128" },
-    epochs: { type: "string", default: "3" },
+    epochs: { type: "string", default: "1" },
     "batch-size": { type: "string", default: "32" },
     lr: { type: "string", default: "1e-3" },
     warmup: { type: "string", default: "0.06" },
