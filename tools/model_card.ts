@@ -67,6 +67,7 @@ export async function writeModelCard(dir: string): Promise<ShippedEval> {
     `| ${e.epoch} | ${e.step} | ${e.trainLoss.toFixed(4)} | ${pct(e.devAccuracy)} |`
   );
   const heads = c.n_layers * c.n_heads;
+  const stepsPerEpoch = Math.ceil(training.train / r.batchSize);
   // Hand-written notes on how the recipe was chosen (optional), kept beside the card.
   const notes = await Deno.readTextFile(join(dir, "recipe_notes.md")).then(
     (t) => `${t.trim()}\n\n`,
@@ -114,14 +115,18 @@ transformer layers are small so that the model runs fast on a CPU.
 ## Training recipe
 
 From random initialisation (HF's \`_init_weights\`: N(0, 0.02)), no pre-training. SST-2 train
-(${training.train.toLocaleString("en-US")} sentences and phrases), ${r.epochs} epochs of ${
-    Math.ceil(training.train / r.batchSize)
-  } steps, batch ${r.batchSize}, length-bucketed batches with dynamic padding; AdamW (lr ${r.learningRate},
-betas 0.9/0.999, weight decay ${r.weightDecay} except biases and LayerNorm), linear warm-up over ${
-    (100 * r.warmupFraction).toFixed(0)
-  }% of the steps then linear decay to 0; gradient clipping at norm ${r.clipNorm}; dropout ${r.dropout}
-(attention ${r.dropout}, classifier 0.2); label smoothing ${r.labelSmoothing}; seed ${r.seed}. The final
-epoch's weights are shipped (no selection on dev).
+(${
+    training.train.toLocaleString("en-US")
+  } sentences and phrases), batch ${r.batchSize}, length-bucketed batches with dynamic
+padding; AdamW (lr ${r.learningRate}, betas 0.9/0.999, weight decay ${r.weightDecay} except biases and LayerNorm), linear
+warm-up over ${(100 * r.warmupFraction).toFixed(0)}% of a ${r.epochs}-epoch schedule (${
+    r.epochs * stepsPerEpoch
+  } steps) then linear decay; gradient clipping at norm ${r.clipNorm}; dropout ${r.dropout} (attention ${r.dropout},
+classifier 0.2); label smoothing ${r.labelSmoothing}; seed ${r.seed}. Training ${
+    (r.stopAfterEpochs ?? r.epochs) < r.epochs
+      ? `stops after epoch ${r.stopAfterEpochs} (step ${training.totalSteps}) and ships those weights`
+      : "runs the whole schedule and ships the final weights"
+  }.
 
 | epoch | step | train loss | dev accuracy (float32, during training) |
 |---:|---:|---:|---:|

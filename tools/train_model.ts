@@ -26,7 +26,8 @@ const { values: args } = parseArgs({
     dim: { type: "string", default: "96" },
     "hidden-dim": { type: "string", default: "384" },
     "max-positions": { type: "string", default: "128" },
-    epochs: { type: "string", default: "1" },
+    epochs: { type: "string", default: "3" },
+    "stop-after": { type: "string", default: "1" },
     "batch-size": { type: "string", default: "32" },
     lr: { type: "string", default: "1e-3" },
     warmup: { type: "string", default: "0.06" },
@@ -47,6 +48,8 @@ const recipe = {
   hiddenDim: Number(args["hidden-dim"]),
   maxPositions: Number(args["max-positions"]),
   epochs: Number(args.epochs),
+  /** Epochs actually trained: the schedule spans `epochs`, training stops after these. */
+  stopAfterEpochs: Number(args["stop-after"]),
   batchSize: Number(args["batch-size"]),
   learningRate: Number(args.lr),
   warmupFraction: Number(args.warmup),
@@ -94,10 +97,13 @@ const config: DistilBertConfig = parseConfig({
 });
 
 const stepsPerEpoch = Math.ceil(train.length / recipe.batchSize);
-const totalSteps = Math.min(
+// The learning-rate schedule spans `epochs`; training stops after `stopAfterEpochs` (early
+// stopping: a 3-epoch run peaked on SST-2 dev after epoch 1, see the model card).
+const scheduleSteps = Math.min(
   stepsPerEpoch * recipe.epochs,
   args["max-steps"] ? Number(args["max-steps"]) : Infinity,
 );
+const totalSteps = Math.min(scheduleSteps, stepsPerEpoch * recipe.stopAfterEpochs);
 
 interface TrainState {
   step: number;
@@ -128,8 +134,8 @@ if (resumeFrom) {
 }
 const optimizer = new AdamW(model.params, {
   learningRate: recipe.learningRate,
-  warmupSteps: Math.round(totalSteps * recipe.warmupFraction),
-  totalSteps,
+  warmupSteps: Math.round(scheduleSteps * recipe.warmupFraction),
+  totalSteps: scheduleSteps,
   weightDecay: recipe.weightDecay,
   noDecay: (name) => name.endsWith(".bias") || /LayerNorm|layer_norm/.test(name),
 });
@@ -171,7 +177,7 @@ while (state.step < totalSteps) {
     state.step++;
     const rate = (state.step - startStep) / ((performance.now() - started) / 1000);
     line.update(
-      `epoch ${epoch + 1}/${recipe.epochs} step ${state.step}/${totalSteps} ` +
+      `epoch ${epoch + 1}/${recipe.stopAfterEpochs} step ${state.step}/${totalSteps} ` +
         `loss ${lossEma.toFixed(4)} lr ${optimizer.learningRateAt(state.step).toExponential(2)} ` +
         `${rate.toFixed(2)} steps/s eta ${((totalSteps - state.step) / rate / 60).toFixed(1)} min`,
     );
