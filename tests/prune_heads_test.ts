@@ -82,8 +82,20 @@ Deno.test("a pruned model saves with pruned_heads and reloads identically", asyn
   again.dispose();
 });
 
-Deno.test("a bad plan is one clear error", async () => {
+Deno.test("a bad plan is one clear error and leaves the model unchanged", async () => {
   const model = await loadDistilBert(join(TINY, "model"));
+  const before = logitsOf(model);
+  assert.throws(
+    () => pruneHeads(model, { "0": [1], "1": [0, 1, 2, 3, 4, 5] }, { allowEmptyLayers: false }),
+    {
+      message: "pruning plan: layer 1 would lose all its heads (allowEmptyLayers is false)",
+    },
+  );
+  assert.throws(() => pruneHeads(model, { "0": [1], "9": [0] }), {
+    message: 'pruning plan: layer "9" does not exist (the model has 3)',
+  });
+  assert.strictEqual(model.config.pruned_heads, undefined);
+  assert.deepStrictEqual(logitsOf(model), before);
   assert.throws(() => pruneHeads(model, { "7": [0] }), {
     message: 'pruning plan: layer "7" does not exist (the model has 3)',
   });

@@ -51,6 +51,12 @@ export default defineChecks([
       const plain = f([[0.5, 0.1, 0.9], [0.2, 0.3, 0.05]], 0.5);
       const keep = f([[0.01, 0.02], [0.5, 0.6]], 0.5, { keepOneHeadPerLayer: true });
       const byDefault = f([[0.5, 0.1, 0.9, 0.4, 0.7], [0.2, 0.3, 0.05, 0.6, 0.8]]);
+      let badRate = "no error";
+      try {
+        f([[0.1, 0.2]], 1.5);
+      } catch (e) {
+        badRate = (e as Error).message;
+      }
       return partial([
         {
           ok: JSON.stringify(plain) ===
@@ -67,6 +73,10 @@ export default defineChecks([
         {
           ok: Array.isArray(byDefault) && byDefault.length === 3,
           message: `default rate 0.3 of 10 heads: expected 3 heads, got ${show(byDefault)}`,
+        },
+        {
+          ok: /rate/.test(badRate),
+          message: `rate 1.5 must throw an error naming the rate, got: ${badRate}`,
         },
       ]);
     },

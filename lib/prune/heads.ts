@@ -19,7 +19,11 @@ export type PruningPlan = Record<string, number[]>;
  * model.config.pruned_heads; // { "0": [1, 4], "2": [0, 2, 5] }
  * ```
  */
-export function pruneHeads(model: DistilBertForSequenceClassification, plan: PruningPlan): void {
+export function pruneHeads(
+  model: DistilBertForSequenceClassification,
+  plan: PruningPlan,
+  options: { allowEmptyLayers?: boolean } = {},
+): void {
   const { n_layers, n_heads } = model.config;
   for (const [layer, heads] of Object.entries(plan)) {
     const i = Number(layer);
@@ -34,6 +38,15 @@ export function pruneHeads(model: DistilBertForSequenceClassification, plan: Pru
   }
   const size = headDim(model.config);
   const before = remainingHeads(model.config);
+  if (options.allowEmptyLayers === false) {
+    for (const [layer, heads] of Object.entries(plan)) {
+      if (before[Number(layer)].every((h) => heads.includes(h))) {
+        throw new Error(
+          `pruning plan: layer ${layer} would lose all its heads (allowEmptyLayers is false)`,
+        );
+      }
+    }
+  }
   for (const [layer, heads] of Object.entries(plan)) {
     const i = Number(layer);
     const present = before[i];
