@@ -46,42 +46,39 @@ async function setting(): Promise<{ model: Model; batches: CalibrationBatch[] }>
   return { model, batches };
 }
 
+/** Frees the check setting's model and batches. */
+function release({ model, batches }: { model: Model; batches: CalibrationBatch[] }): void {
+  model.dispose();
+  tf.dispose(batches.flatMap((b) => [b.inputIds, b.attentionMask]));
+}
+
 /** Compares a student's scores function with the reference on the check setting. */
 async function compareScores(f: unknown, reference: Scores, what: string, tol: number) {
-  const { model, batches } = await setting();
+  const setup = await setting();
   try {
-    const want = reference(model, batches);
-    const got = (f as Scores)(model, batches);
+    const want = reference(setup.model, setup.batches);
+    const got = (f as Scores)(setup.model, setup.batches);
     if (
       !Array.isArray(got) || got.length !== want.length ||
       got.some((row, l) => !Array.isArray(row) || row.length !== want[l].length)
     ) {
-      return {
-        result: fail(`${what}: expected a [3][4] array of scores, got ${show(got)}`),
-        model,
-        batches,
-      };
+      return fail(`${what}: expected a [3][4] array of scores, got ${show(got)}`);
     }
     const worst = Math.max(
       ...want.flatMap((row, l) => row.map((v, h) => Math.abs(v - Number(got[l][h])))),
     );
-    return {
-      result: worst <= tol
-        ? {
-          fraction: 1,
-          message: `${what} matches the reference (max difference ${worst.toExponential(1)})`,
-        }
-        : fail(
-          `${what}: expected ${show(want)}, got ${show(got)} (max difference ${
-            worst.toPrecision(3)
-          } > ${tol})`,
-        ),
-      model,
-      batches,
-    };
-  } catch (e) {
-    model.dispose();
-    throw e;
+    return worst <= tol
+      ? {
+        fraction: 1,
+        message: `${what} matches the reference (max difference ${worst.toExponential(1)})`,
+      }
+      : fail(
+        `${what}: expected ${show(want)}, got ${show(got)} (max difference ${
+          worst.toPrecision(3)
+        } > ${tol})`,
+      );
+  } finally {
+    release(setup);
   }
 }
 
@@ -125,7 +122,7 @@ export default defineChecks([
           },
         ]);
       } finally {
-        model.dispose();
+        release({ model, batches });
       }
     },
   },
@@ -134,15 +131,8 @@ export default defineChecks([
     points: 3,
     title: "Entropy importance over real keys",
     uses: ["entropyImportance"],
-    run: async ({ entropyImportance: f }) => {
-      const { result, model } = await compareScores(
-        f,
-        entropyImportance,
-        "entropy importance",
-        1e-4,
-      );
-      model.dispose();
-      return result;
+    run: ({ entropyImportance: f }) => {
+      return compareScores(f, entropyImportance, "entropy importance", 1e-4);
     },
   },
   {
@@ -150,15 +140,8 @@ export default defineChecks([
     points: 3,
     title: "Gradient importance (Michel et al.)",
     uses: ["gradientImportance"],
-    run: async ({ gradientImportance: f }) => {
-      const { result, model } = await compareScores(
-        f,
-        gradientImportance,
-        "gradient importance",
-        1e-4,
-      );
-      model.dispose();
-      return result;
+    run: ({ gradientImportance: f }) => {
+      return compareScores(f, gradientImportance, "gradient importance", 1e-4);
     },
   },
   {
