@@ -73,13 +73,25 @@ async function finish(): Promise<string> {
   return tf.getBackend();
 }
 
+/** True when an npm package is in the project's node_modules (never downloads it). */
+function installed(pkg: string): boolean {
+  const store = new URL("../node_modules/.deno/", import.meta.url);
+  try {
+    const prefix = `${pkg.replace("/", "+")}@`;
+    return [...Deno.readDirSync(store)].some((e) => e.name.startsWith(prefix));
+  } catch {
+    return false;
+  }
+}
+
 async function loadNodeBackend(): Promise<boolean> {
   for (const pkg of ["@tensorflow/tfjs-node-gpu", "@tensorflow/tfjs-node"]) {
+    if (!installed(pkg)) continue;
     try {
       await import(`npm:${pkg}`);
       if (tf.findBackend("tensorflow")) return true;
-    } catch {
-      // not installed: try the next one
+    } catch (e) {
+      console.error(`${pkg} is installed but did not load (${errorLine(e)})`);
     }
   }
   console.error(

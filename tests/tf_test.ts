@@ -77,6 +77,22 @@ Deno.test("matmul gradients on wasm equal cpu within 1e-5", async () => {
   assertClose(wasm[1], cpu[1], 1e-5, "dB");
 });
 
+Deno.test("PRUNING_LAB_BACKEND=tensorflow without tfjs-node says so in one line and falls back", async () => {
+  const { stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", 'import { initTf } from "lib/tf.ts"; console.log(await initTf());'],
+    env: { PRUNING_LAB_BACKEND: "tensorflow" },
+  }).output();
+  assert.strictEqual(new TextDecoder().decode(stdout).trim(), "wasm");
+  const lines = new TextDecoder().decode(stderr).trim().split("\n").filter((l) =>
+    l.includes("tfjs-node")
+  );
+  assert.strictEqual(lines.length, 1);
+  assert.match(
+    lines[0],
+    /neither @tensorflow\/tfjs-node-gpu nor @tensorflow\/tfjs-node is installed.*falling back to wasm/,
+  );
+});
+
 Deno.test("tensors display readably in Jupyter", () => {
   const t = tf.tensor2d([[1, 2], [3, 4]]);
   const display = (t as unknown as Record<symbol, () => Record<string, string>>)[
