@@ -96,17 +96,12 @@ export async function resolveTokenizerDir(repo: string): Promise<string> {
 
 /** Downloads the tokenizer files of a repo (tokenizer.json, else vocab.txt); returns the folder. */
 async function downloadTokenizer(repo: string): Promise<string> {
-  let dir: string;
-  try {
-    dir = join(await hubDownload(repo, "tokenizer_config.json"), "..");
-  } catch (e) {
-    if (!(e instanceof HubFileNotFound)) throw e;
-  }
-  try {
-    dir = join(await hubDownload(repo, "tokenizer.json"), "..");
-  } catch (e) {
-    if (!(e instanceof HubFileNotFound)) throw e;
-    dir = join(await hubDownload(repo, "vocab.txt"), "..");
-  }
-  return dir;
+  const optional = (file: string) =>
+    hubDownload(repo, file).catch((e) => {
+      if (e instanceof HubFileNotFound) return undefined;
+      throw e;
+    });
+  await optional("tokenizer_config.json");
+  const file = await optional("tokenizer.json") ?? await hubDownload(repo, "vocab.txt");
+  return join(file, "..");
 }

@@ -37,19 +37,9 @@ export function predictProbabilities(
   const out: number[][] = new Array(texts.length);
   for (let start = 0; start < order.length; start += batchSize) {
     const idx = order.slice(start, start + batchSize);
-    const width = Math.max(...idx.map((i) => encoded[i].length));
-    const ids = idx.map((
-      i,
-    ) => [...encoded[i], ...Array(width - encoded[i].length).fill(tokenizer.padId)]);
-    const mask = idx.map((i) =>
-      Array.from({ length: width }, (_, j) => (j < encoded[i].length ? 1 : 0))
-    );
     const probs = tf.tidy(() => {
-      const { logits } = model.forward(
-        tf.tensor2d(ids, undefined, "int32"),
-        tf.tensor2d(mask, undefined, "int32"),
-      );
-      return tf.softmax(logits).arraySync() as number[][];
+      const { inputIds, attentionMask } = tokenizer.padTensors(idx.map((i) => encoded[i]));
+      return tf.softmax(model.forward(inputIds, attentionMask).logits).arraySync() as number[][];
     });
     idx.forEach((i, k) => (out[i] = probs[k]));
     options.onProgress?.(Math.min(start + batchSize, texts.length), texts.length);

@@ -93,13 +93,40 @@ export class TextTokenizer {
   encodeBatch(texts: string[], options: EncodeOptions = {}): EncodedBatch {
     const maxLength = options.maxLength ?? this.modelMaxLength;
     const rows = texts.map((t) => this.encode(t, maxLength));
-    const width = options.padToMaxLength ? maxLength : Math.max(1, ...rows.map((r) => r.length));
+    return this.pad(rows, options.padToMaxLength ? maxLength : undefined);
+  }
+
+  /**
+   * Pads token-id rows with the pad id to `width` (default: the longest row), with masks.
+   *
+   * @example
+   * ```ts
+   * tok.pad([[101, 2307, 102], [101, 102]]).attentionMask[1]; // [1, 1, 0]
+   * ```
+   */
+  pad(rows: number[][], width = Math.max(1, ...rows.map((r) => r.length))): EncodedBatch {
     return {
       inputIds: rows.map((r) => [...r, ...Array(width - r.length).fill(this.padId)]),
       attentionMask: rows.map((
         r,
       ) => [...Array(r.length).fill(1), ...Array(width - r.length).fill(0)]),
       lengths: rows.map((r) => r.length),
+    };
+  }
+
+  /**
+   * `pad` as int32 tensors `[batch, seq]`, ready for `model.forward`.
+   *
+   * @example
+   * ```ts
+   * const { inputIds, attentionMask } = tok.padTensors([tok.encode("great movie")]);
+   * ```
+   */
+  padTensors(rows: number[][]): { inputIds: tf.Tensor2D; attentionMask: tf.Tensor2D } {
+    const batch = this.pad(rows);
+    return {
+      inputIds: tf.tensor2d(batch.inputIds, undefined, "int32"),
+      attentionMask: tf.tensor2d(batch.attentionMask, undefined, "int32"),
     };
   }
 
@@ -115,11 +142,7 @@ export class TextTokenizer {
     texts: string[],
     maxLength?: number,
   ): { inputIds: tf.Tensor2D; attentionMask: tf.Tensor2D } {
-    const batch = this.encodeBatch(texts, { maxLength });
-    return {
-      inputIds: tf.tensor2d(batch.inputIds, undefined, "int32"),
-      attentionMask: tf.tensor2d(batch.attentionMask, undefined, "int32"),
-    };
+    return this.padTensors(texts.map((t) => this.encode(t, maxLength)));
   }
 }
 

@@ -226,17 +226,9 @@ console.error(`saved ${outDir} after ${(state.elapsedSeconds / 60).toFixed(1)} m
 
 /** One optimisation step on a batch of training examples; returns the loss. */
 function trainStep(batch: number[], step: number): number {
-  const width = Math.max(...batch.map((i) => lengths[i]));
   return tf.tidy(() => {
-    const ids = tf.tensor2d(
-      batch.map((i) => [...encoded[i], ...Array(width - lengths[i]).fill(tokenizer.padId)]),
-      undefined,
-      "int32",
-    );
-    const mask = tf.tensor2d(
-      batch.map((i) => Array.from({ length: width }, (_, j) => (j < lengths[i] ? 1 : 0))),
-      undefined,
-      "int32",
+    const { inputIds: ids, attentionMask: mask } = tokenizer.padTensors(
+      batch.map((i) => encoded[i]),
     );
     const labels = tf.oneHot(tf.tensor1d(batch.map((i) => train[i].label), "int32"), 2);
     const { value, grads } = tf.variableGrads(() => {

@@ -25,17 +25,12 @@ export function calibrationBatches(
   batchSize = 32,
   maxLength = 128,
 ): CalibrationBatch[] {
-  const order = data.map((_, i) => i).sort((a, b) =>
-    tokenizer.encode(data[a].sentence, maxLength).length -
-    tokenizer.encode(data[b].sentence, maxLength).length
-  );
+  const encoded = data.map((d) => tokenizer.encode(d.sentence, maxLength));
+  const order = data.map((_, i) => i).sort((a, b) => encoded[a].length - encoded[b].length);
   const batches: CalibrationBatch[] = [];
   for (let start = 0; start < order.length; start += batchSize) {
     const idx = order.slice(start, start + batchSize);
-    const { inputIds, attentionMask } = tokenizer.encodeTensors(
-      idx.map((i) => data[i].sentence),
-      maxLength,
-    );
+    const { inputIds, attentionMask } = tokenizer.padTensors(idx.map((i) => encoded[i]));
     batches.push({ inputIds, attentionMask, labels: idx.map((i) => data[i].label) });
   }
   return batches;
