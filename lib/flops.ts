@@ -1,6 +1,6 @@
 // Forward-pass FLOPs of a DistilBERT classifier (2 per multiply-add), per layer head counts and
 // FFN widths included, so that pruning's compute saving can be compared with its speedup.
-import { type DistilBertConfig, ffnDims, headCounts, headDim } from "./model/config.ts";
+import { type DistilBertConfig, ffnDims, headCounts, headDim, numLabels } from "./model/config.ts";
 
 /**
  * FLOPs of one forward pass for `batch` sequences of `seq` tokens: the linear layers
@@ -24,7 +24,6 @@ export function forwardFlops(config: DistilBertConfig, batch: number, seq: numbe
     flops += 2 * 2 * batch * heads[i] * seq * seq * size; // q·kᵀ and weights·v
     flops += 2 * tokens * 2 * config.dim * ffn[i]; // lin1, lin2
   }
-  const labels = config.id2label ? Object.keys(config.id2label).length : 2;
-  flops += 2 * batch * (config.dim * config.dim + config.dim * labels); // classifier head
+  flops += 2 * batch * (config.dim * config.dim + config.dim * numLabels(config)); // classifier head
   return flops;
 }

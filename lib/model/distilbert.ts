@@ -164,19 +164,6 @@ export class DistilBertForSequenceClassification {
   }
 
   /**
-   * The embedding output `[batch, seq, dim]` (word + position embeddings, LayerNorm): the
-   * first hidden state. With `forwardFrom`, lets experiments reuse a computed prefix.
-   *
-   * @example
-   * ```ts
-   * const h0 = model.embeddings(ids);
-   * ```
-   */
-  embeddings(inputIds: tf.Tensor2D): tf.Tensor3D {
-    return tf.tidy(() => this.embed(inputIds, (x) => x));
-  }
-
-  /**
    * Runs layers `start`… and the classifier on hidden states `[batch, seq, dim]` (e.g.
    * `hiddenStates[start]` of an earlier pass). Same options as `forward`; `hiddenStates` and
    * `attentions` then cover the layers run.
