@@ -57,15 +57,23 @@ export async function jupyterPresent(): Promise<boolean> {
   }
 }
 
-if (import.meta.main) {
-  if (await jupyterPresent()) {
-    const dataDir = Deno.env.get("JUPYTER_DATA_DIR") ??
-      join(Deno.env.get("HOME") ?? ".", ".local", "share", "jupyter");
-    console.log(`Jupyter kernel "deno" registered: ${await registerKernel(dataDir)}`);
-  } else {
-    console.log(
-      "Jupyter not found (/usr/bin/python3 has no jupyter_client): kernel not registered; " +
-        "install Jupyter (e.g. apt-get install jupyter-notebook) and rerun setup to use the notebooks",
-    );
+/**
+ * Registers the kernel in the user's Jupyter data folder (`JUPYTER_DATA_DIR`, else
+ * ~/.local/share/jupyter) when Jupyter is present; returns one line saying what happened.
+ *
+ * @example
+ * ```ts
+ * console.log(await registerForUser());
+ * ```
+ */
+export async function registerForUser(): Promise<string> {
+  if (!(await jupyterPresent())) {
+    return "Jupyter not found (/usr/bin/python3 has no jupyter_client): kernel not registered; " +
+      "install Jupyter (e.g. apt-get install jupyter-notebook) and rerun setup to use the notebooks";
   }
+  const dataDir = Deno.env.get("JUPYTER_DATA_DIR") ??
+    join(Deno.env.get("HOME") ?? ".", ".local", "share", "jupyter");
+  return `Jupyter kernel "deno" registered: ${await registerKernel(dataDir)}`;
 }
+
+if (import.meta.main) console.log(await registerForUser());

@@ -2,19 +2,13 @@
 // kernel, prepares SST-2 (mirror or download) and runs the main job on the embedded model.
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { jupyterPresent, registerKernel } from "./register_kernel.ts";
+import { registerForUser } from "./register_kernel.ts";
 import { loadSst2 } from "lib/sst2.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
 console.log("== Jupyter kernel");
-if (await jupyterPresent()) {
-  const dataDir = Deno.env.get("JUPYTER_DATA_DIR") ??
-    join(Deno.env.get("HOME") ?? ".", ".local", "share", "jupyter");
-  console.log(`registered: ${await registerKernel(dataDir)}`);
-} else {
-  console.log("Jupyter not found (/usr/bin/python3 has no jupyter_client): kernel not registered");
-}
+console.log(await registerForUser());
 
 console.log("== Data");
 const mirror = Deno.env.get("PRUNING_LAB_DATA_MIRROR");
