@@ -2,6 +2,7 @@
 // patches the wasm backend's known gaps and makes tensors display readably in Jupyter.
 import * as tf from "@tensorflow/tfjs";
 import { registerWasmFixes } from "./wasm_fixes.ts";
+import { setWasmBackend, wasmThreadsWanted } from "./wasm_threads.ts";
 
 export { tf };
 
@@ -15,7 +16,9 @@ let initialised: Promise<string> | undefined;
  *
  * Order: the `backend` argument, else `PRUNING_LAB_BACKEND`, else `wasm`; `cpu` is the
  * fallback when the wanted backend cannot start. `tensorflow` tries
- * `@tensorflow/tfjs-node-gpu`, then `@tensorflow/tfjs-node`.
+ * `@tensorflow/tfjs-node-gpu`, then `@tensorflow/tfjs-node`. `wasm` runs multi-threaded
+ * (`PRUNING_LAB_WASM_THREADS`, default: one thread per logical CPU), single-threaded if
+ * threads cannot start.
  *
  * @example
  * ```ts
@@ -59,13 +62,33 @@ async function selectBackend(wanted: BackendName): Promise<string> {
     try {
       await import("@tensorflow/tfjs-backend-wasm");
       registerWasmFixes();
-      if (await tf.setBackend("wasm")) return finish();
+      const threads = wasmThreadsWanted();
+      if (await setWasmBackend(threads)) return finish();
+      if (threads > 1) {
+        console.error(`wasm backend did not start with ${threads} threads; trying one thread`);
+        if (await setWasmBackend(1)) return finish();
+      }
     } catch (e) {
       console.error(`wasm backend unavailable (${errorLine(e)}); falling back to cpu`);
     }
   }
   await tf.setBackend("cpu");
   return finish();
+}
+
+/**
+ * How many threads the backend computes with: XNNPACK's pool size on wasm, else 1.
+ *
+ * @example
+ * ```ts
+ * await initTf();
+ * backendThreads(); // 2 with wasm on a 2-core machine
+ * ```
+ */
+export async function backendThreads(): Promise<number> {
+  if (tf.getBackend() !== "wasm") return 1;
+  const wasm = await import("@tensorflow/tfjs-backend-wasm");
+  return wasm.getThreadsCount();
 }
 
 async function finish(): Promise<string> {

@@ -15,8 +15,21 @@ type WasmBackend = tf.KernelBackend & {
   disposeData(dataId: unknown): boolean;
 };
 
+/** The wasm backend's internals that the batched matmul path uses (tfjs-backend-wasm 4.22). */
+type WasmInternals = WasmBackend & {
+  dataIdMap: {
+    get(dataId: unknown): { id: number; memoryOffset: number };
+    delete(dataId: unknown): void;
+  };
+  wasm: {
+    cwrap(name: string, ret: null, args: string[]): (...args: unknown[]) => void;
+    tfjs: { disposeData(id: number): void };
+  };
+};
+
 let registered = false;
 let transposeFirstOn = true;
+let batchedXnnpackOn = true;
 
 /**
  * Turns the transpose-first matmul path on or off (on by default); for benchmarks that
@@ -29,6 +42,19 @@ let transposeFirstOn = true;
  */
 export function useTransposeFirst(on: boolean): void {
   transposeFirstOn = on;
+}
+
+/**
+ * Turns the batched-matmul path through XNNPACK on or off (on by default); for benchmarks
+ * that measure what it gains. Results agree within float rounding either way.
+ *
+ * @example
+ * ```ts
+ * useBatchedXnnpack(false); // wasm's own loop for batched BatchMatMul
+ * ```
+ */
+export function useBatchedXnnpack(on: boolean): void {
+  batchedXnnpackOn = on;
 }
 
 /**
@@ -64,7 +90,9 @@ export function registerWasmFixes(): void {
       kernelName: name,
       backendName: "wasm",
       kernelFunc: transposeFirst(
-        name === "_FusedMatMul" ? batchedBiasApart(original.kernelFunc) : original.kernelFunc,
+        name === "_FusedMatMul"
+          ? batchedBiasApart(original.kernelFunc)
+          : batchesThroughXnnpack(original.kernelFunc),
       ),
       setupFunc: original.setupFunc, // binds the wasm functions when the backend starts
     });
@@ -122,6 +150,89 @@ function transposeFirst(original: KernelFunc): KernelFunc {
     });
     for (const t of made) (args.backend as WasmBackend).disposeData(t.dataId);
     return result;
+  };
+}
+
+/**
+ * wasm hands `BatchMatMul` to XNNPACK (packed, SIMD, multi-threaded) only when both operands
+ * have batch 1; any batch dimension goes to a naive single-threaded loop (~0.5 GFLOP/s, e.g.
+ * attention's `[batch, heads, seq, size]` products). This runs XNNPACK once per batch entry
+ * on views of the operands' wasm memory (no copies), or once in all when `b` has batch 1.
+ */
+function batchesThroughXnnpack(original: KernelFunc): KernelFunc {
+  let matmul: ((...args: unknown[]) => void) | undefined;
+  return (args: KernelArgs) => {
+    const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+    const attrs = args.attrs as { transposeA?: boolean; transposeB?: boolean };
+    const outerA = a.shape.slice(0, -2);
+    const outerB = b.shape.slice(0, -2);
+    const batchA = outerA.reduce((x, y) => x * y, 1);
+    const batchB = outerB.reduce((x, y) => x * y, 1);
+    const sameOuter = outerA.length === outerB.length && outerA.every((d, i) => d === outerB[i]);
+    if (
+      !batchedXnnpackOn || attrs.transposeA || attrs.transposeB || a.dtype !== "float32" ||
+      b.dtype !== "float32" || (batchA === 1 && batchB === 1) ||
+      !(sameOuter || batchA === 1 || batchB === 1)
+    ) return original(args);
+    const backend = args.backend as WasmInternals;
+    matmul ??= backend.wasm.cwrap("BatchMatMul", null, [
+      "number", // a id
+      "array", // a shape (int32 bytes)
+      "number",
+      "number", // b id
+      "array", // b shape
+      "number",
+      "number", // transpose a
+      "number", // transpose b
+      "number", // out id
+    ]);
+    const [m, k] = a.shape.slice(-2);
+    const n = b.shape[b.shape.length - 1];
+    const outer = tf.broadcast_util.assertAndGetBroadcastShape(outerA, outerB);
+    const out = backend.makeOutput([...outer, m, n], "float32");
+    const shape = (dims: number[]) => new Uint8Array(new Int32Array(dims).buffer);
+    const ids = (t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId);
+    if (batchB === 1) {
+      // Every batch entry of `a` meets the same `b`: one [batchA * m, k] x [k, n] product,
+      // cached by XNNPACK under b's id like any weight.
+      matmul(
+        ids(a).id,
+        shape([1, batchA * m, k]),
+        3,
+        ids(b).id,
+        shape([1, k, n]),
+        3,
+        0,
+        0,
+        ids(out).id,
+      );
+      return out;
+    }
+    const views: tf.TensorInfo[] = [];
+    const view = (t: tf.TensorInfo, index: number, size: number, dims: number[]) => {
+      const v = backend.makeOutput(dims, "float32", ids(t).memoryOffset + 4 * index * size);
+      views.push(v);
+      return ids(v).id;
+    };
+    for (let i = 0; i < Math.max(batchA, batchB); i++) {
+      matmul(
+        view(a, batchA === 1 ? 0 : i, m * k, [1, m, k]),
+        shape([1, m, k]),
+        3,
+        view(b, i, k * n, [1, k, n]),
+        shape([1, k, n]),
+        3,
+        0,
+        0,
+        view(out, i, m * n, [1, m, n]),
+      );
+    }
+    for (const v of views) {
+      // A view's memory belongs to its tensor: unregister it without freeing.
+      backend.wasm.tfjs.disposeData(ids(v).id);
+      backend.dataIdMap.delete(v.dataId);
+    }
+    return out;
   };
 }
 

@@ -1,6 +1,8 @@
-// Engine tests: the wasm fixes (gather gradient, transposed matmuls) agree with the cpu backend.
+// Engine tests: the wasm fixes (gather gradient, transposed and batched matmuls) agree with
+// the cpu backend; wasm runs multi-threaded under Deno, and one thread when asked.
 import { assert, assertClose } from "./helpers/assert.ts";
-import { initTf, tf } from "lib/tf.ts";
+import { backendThreads, initTf, tf } from "lib/tf.ts";
+import { useBatchedXnnpack } from "lib/wasm_fixes.ts";
 
 await initTf("wasm");
 
@@ -75,6 +77,72 @@ Deno.test("matmul gradients on wasm equal cpu within 1e-5", async () => {
   const cpu = await onCpu(run);
   assertClose(wasm[0], cpu[0], 1e-5, "dA");
   assertClose(wasm[1], cpu[1], 1e-5, "dB");
+});
+
+Deno.test("batched matmuls (shared, broadcast and attention-shaped batches) on wasm equal cpu within 1e-5", async () => {
+  const cases: [number[], number[]][] = [
+    [[2, 3, 5, 7], [2, 3, 7, 4]], // attention: [batch, heads, seq, size] products
+    [[4, 5, 7], [1, 7, 6]], // one b for every batch entry
+    [[4, 5, 7], [7, 6]],
+    [[1, 5, 7], [3, 7, 6]], // one a for every batch entry
+  ];
+  const values = (shape: number[], seed: number) =>
+    tf.tensor(
+      Array.from({ length: shape.reduce((x, y) => x * y, 1) }, (_, i) => Math.sin(seed + i * 0.7)),
+      shape,
+    );
+  for (const [sa, sb] of cases) {
+    const run = () =>
+      tf.tidy(() => {
+        const [a, b] = [values(sa, 1), values(sb, 2)];
+        const product = Array.from(tf.matMul(a, b).dataSync());
+        if (sa[0] === 1 && sb[0] > 1) return [product, []]; // tfjs cannot take this gradient
+        const dA = tf.grad((x: tf.Tensor) => tf.matMul(x, b).square().sum())(a);
+        return [product, Array.from(dA.dataSync())];
+      });
+    const before = tf.memory().numTensors;
+    const [wasm, wasmGrad] = run();
+    assert.strictEqual(tf.memory().numTensors, before, "no tensor left behind");
+    useBatchedXnnpack(false);
+    const [loop] = run();
+    useBatchedXnnpack(true);
+    const [cpu, cpuGrad] = await onCpu(run);
+    assertClose(wasm, cpu, 1e-5, `matMul ${sa} x ${sb}`);
+    assertClose(loop, cpu, 1e-5, `wasm's own loop, ${sa} x ${sb}`);
+    assertClose(wasmGrad, cpuGrad, 1e-5, `gradient of matMul ${sa} x ${sb}`);
+  }
+});
+
+Deno.test("wasm runs on one thread per logical CPU by default", async () => {
+  assert.strictEqual(await backendThreads(), Math.min(navigator.hardwareConcurrency, 8));
+});
+
+Deno.test("PRUNING_LAB_WASM_THREADS picks the thread count; a bad value is one line and 1; scripts exit by themselves", async () => {
+  const script = 'import { backendThreads, initTf, tf } from "lib/tf.ts"; await initTf(); ' +
+    "console.log(await backendThreads(), tf.matMul(tf.ones([64, 64]), tf.ones([64, 64])).sum().dataSync()[0]);";
+  const run = async (threads: string) => {
+    const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: ["eval", script],
+      env: { PRUNING_LAB_WASM_THREADS: threads },
+      signal: AbortSignal.timeout(60_000), // a pool thread holding the process open fails here
+    }).output();
+    return {
+      code,
+      out: new TextDecoder().decode(stdout).trim(),
+      err: new TextDecoder().decode(stderr),
+    };
+  };
+  const two = await run("2");
+  assert.strictEqual(two.code, 0, two.err);
+  assert.strictEqual(two.out, `2 ${64 ** 3}`);
+  const one = await run("1");
+  assert.strictEqual(one.out, `1 ${64 ** 3}`);
+  const bad = await run("lots");
+  assert.strictEqual(bad.out, `1 ${64 ** 3}`);
+  assert.match(
+    bad.err.trim(),
+    /^PRUNING_LAB_WASM_THREADS=lots is not a whole number >= 1; using 1$/,
+  );
 });
 
 Deno.test("PRUNING_LAB_BACKEND=tensorflow without tfjs-node says so in one line and falls back", async () => {

@@ -253,6 +253,7 @@ const ENV_PASSED = [
   "PRUNING_LAB_FAST",
   "PRUNING_LAB_CACHE",
   "HF_ENDPOINT",
+  "PRUNING_LAB_WASM_THREADS",
 ];
 
 async function runChild(
@@ -271,6 +272,8 @@ async function runChild(
     const value = Deno.env.get(key);
     if (value !== undefined) env[key] = value;
   }
+  // Submissions are graded side by side already: one wasm thread each.
+  env.PRUNING_LAB_WASM_THREADS = "1";
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
