@@ -86,6 +86,11 @@ export class DistilBertForSequenceClassification {
   config: DistilBertConfig;
   /** Parameters by HF name (`distilbert.transformer.layer.3.attention.q_lin.weight`, …). */
   readonly params: Map<string, tf.Variable>;
+  /** `W^T` of each linear layer for inference, made once per weight value (see `linear`). */
+  private readonly transposedWeights = new Map<
+    string,
+    { source: tf.Variable; dataId: object; transposed: tf.Tensor }
+  >();
 
   constructor(config: DistilBertConfig, params: Map<string, tf.Variable>) {
     this.config = config;
@@ -140,6 +145,8 @@ export class DistilBertForSequenceClassification {
   /** Frees every parameter. */
   dispose(): void {
     for (const p of this.params.values()) p.dispose();
+    for (const { transposed } of this.transposedWeights.values()) transposed.dispose();
+    this.transposedWeights.clear();
   }
 
   /**
@@ -289,15 +296,33 @@ export class DistilBertForSequenceClassification {
   }
 
   /**
-   * `x @ W^T + b` over the last axis, W as `[out, in]`. Uses a plain matMul with
-   * `transposeB` and a separate bias add: never wasm's fused transposeB + bias (wrong values).
+   * `x @ W^T + b` over the last axis, W as `[out, in]`, with a separate bias add (never wasm's
+   * fused transposeB + bias: wrong values). For inference it multiplies by a cached `W^T`: a
+   * transposed operand costs a transpose per call, and on wasm a new operand also means
+   * XNNPACK packs the weights again. While gradients are recorded it uses `W` itself, so that
+   * they reach the parameter.
    */
   private linear(x: tf.Tensor, name: string): tf.Tensor {
     const w = this.param(`${name}.weight`);
     const b = this.param(`${name}.bias`);
     const lead = x.shape.slice(0, -1);
     const flat = x.reshape([-1, x.shape[x.shape.length - 1]]);
-    return tf.matMul(flat, w, false, true).add(b).reshape([...lead, w.shape[0]]);
+    const product = tf.engine().state.gradientDepth > 0
+      ? tf.matMul(flat, w, false, true)
+      : tf.matMul(flat, this.transposedWeight(name, w));
+    return product.add(b).reshape([...lead, w.shape[0]]);
+  }
+
+  /** The cached `W^T` of a linear layer; remade when the parameter or its value changes. */
+  private transposedWeight(name: string, w: tf.Variable): tf.Tensor {
+    const hit = this.transposedWeights.get(name);
+    if (hit?.source === w && hit.dataId === w.dataId && !hit.transposed.isDisposed) {
+      return hit.transposed;
+    }
+    hit?.transposed.dispose();
+    const transposed = tf.keep(w.transpose());
+    this.transposedWeights.set(name, { source: w, dataId: w.dataId, transposed });
+    return transposed;
   }
 
   private layerNorm(x: tf.Tensor, name: string): tf.Tensor {
