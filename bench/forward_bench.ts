@@ -1,24 +1,29 @@
 // Benchmark report (not a test): DistilBERT-base shapes with random weights. One run prints
-// (1) tfjs (default backend) and the ONNX export on onnxruntime-node for dense / 30% heads /
-// 30% heads + 50% FFN, B = 1 and 16, S = 64 and 128: ms, GFLOP/s, speedup against dense and
-// the FLOP ratio; (2) the speedup of the wasm transpose-first matmul fix on a backward pass.
-// Reference measured elsewhere on this kind of machine at B=16, S=64: PyTorch (2 threads)
-// 253 ms, onnxruntime-node 242 ms, tfjs-wasm ~2650 ms.
+// (1) tfjs-wasm on one thread (a child process) and on all threads, the ONNX export on
+// onnxruntime-node, and PyTorch (bench/torch_reference.py, when Debian's python3-torch is
+// installed) for dense / 30% heads / 30% heads + 50% FFN, B = 1 and 16, S = 64 and 128: ms,
+// GFLOP/s, speedup against dense and the FLOP ratio; (2) what the wasm fixes gain: threads,
+// batched matmuls through XNNPACK, transpose-first matmuls in a backward pass.
+// Reference measured elsewhere on this kind of machine at B=16, S=64 (issue 8): PyTorch
+// (2 threads) 253 ms, onnxruntime-node 242 ms, tfjs-wasm ~2650 ms.
 import { join } from "node:path";
 import * as ort from "onnxruntime-node";
-import { initTf, tf } from "lib/tf.ts";
-import { parseConfig } from "lib/model/config.ts";
+import { backendThreads, initTf, tf } from "lib/tf.ts";
+import { ffnDims, headCounts, parseConfig } from "lib/model/config.ts";
 import { DistilBertForSequenceClassification } from "lib/model/distilbert.ts";
-import { useTransposeFirst } from "lib/wasm_fixes.ts";
+import { useBatchedXnnpack, useTransposeFirst } from "lib/wasm_fixes.ts";
 import { forwardFlops } from "lib/flops.ts";
 import { exportOnnx } from "lib/onnx_export.ts";
 import { pruneHeads } from "lib/prune/heads.ts";
 import { pruneFfnNeurons } from "lib/prune/ffn.ts";
 
+/** Child mode: only the tfjs rows, as JSON (the parent runs it with one wasm thread). */
+const TFJS_ONLY = Deno.args.includes("--tfjs-only");
 const SHARED = Deno.env.get("PRUNING_LAB_DATA_MIRROR") ?? join("..", "shared", "data");
 const configPath = join(SHARED, "distilbert-base-uncased-finetuned-sst-2-english", "config.json");
 const config = parseConfig(JSON.parse(await Deno.readTextFile(configPath)), configPath);
 const backend = await initTf();
+const threads = await backendThreads();
 const SHAPES = [[1, 64], [1, 128], [16, 64], [16, 128]];
 
 /** Median milliseconds of `fn` over `repeats` runs after one warm-up. */
@@ -58,42 +63,119 @@ function variants(): [string, DistilBertForSequenceClassification][] {
   return [["dense", dense], ["heads30", heads], ["heads30+ffn50", both]];
 }
 
-console.log(
-  `backend ${backend}; DistilBERT-base shapes (${config.n_layers} layers, dim ${config.dim}, FFN ${config.hidden_dim}); onnxruntime-node ${
-    ort.env.versions?.common ?? ""
-  }\n`,
-);
-const rows: {
+interface Row {
   variant: string;
   batch: number;
   seq: number;
   engine: string;
   ms: number;
   flops: number;
-}[] = [];
-for (const [name, model] of variants()) {
-  const session = await ort.InferenceSession.create(exportOnnx(model));
-  for (const [batch, seq] of SHAPES) {
-    const ids = tf.randomUniform([batch, seq], 1000, 20000, "int32") as tf.Tensor2D;
-    const mask = tf.onesLike(ids) as tf.Tensor2D;
-    const flops = forwardFlops(model.config, batch, seq);
-    const tfjsMs = await medianMs(
-      () => tf.tidy(() => void model.forward(ids, mask).logits.dataSync()),
-      batch === 1 ? 5 : 3,
-    );
-    const feed = (t: tf.Tensor) =>
-      new ort.Tensor("int64", BigInt64Array.from(Array.from(t.dataSync(), BigInt)), [batch, seq]);
-    const feeds = { input_ids: feed(ids), attention_mask: feed(mask) };
-    const ortMs = await medianMs(() => session.run(feeds), 10);
-    rows.push({ variant: name, batch, seq, engine: `tfjs-${backend}`, ms: tfjsMs, flops });
-    rows.push({ variant: name, batch, seq, engine: "onnxruntime", ms: ortMs, flops });
-    tf.dispose([ids, mask]);
-  }
-  await session.release();
-  model.dispose();
 }
+
+/** Each variant's per-layer head counts and FFN widths (for the PyTorch reference). */
+const shapesOf: { variant: string; heads: number[]; ffn: number[] }[] = [];
+
+/** tfjs (and, unless child mode, onnxruntime) rows for every variant and shape. */
+async function measure(withOrt: boolean): Promise<Row[]> {
+  const rows: Row[] = [];
+  const engine = `tfjs-${backend} ${threads} thread${threads === 1 ? "" : "s"}`;
+  for (const [name, model] of variants()) {
+    shapesOf.push({ variant: name, heads: headCounts(model.config), ffn: ffnDims(model.config) });
+    const session = withOrt ? await ort.InferenceSession.create(exportOnnx(model)) : undefined;
+    for (const [batch, seq] of SHAPES) {
+      const ids = tf.randomUniform([batch, seq], 1000, 20000, "int32") as tf.Tensor2D;
+      const mask = tf.onesLike(ids) as tf.Tensor2D;
+      const flops = forwardFlops(model.config, batch, seq);
+      const tfjsMs = await medianMs(
+        () => tf.tidy(() => void model.forward(ids, mask).logits.dataSync()),
+        batch === 1 ? 5 : 3,
+      );
+      rows.push({ variant: name, batch, seq, engine, ms: tfjsMs, flops });
+      if (session) {
+        const feed = (t: tf.Tensor) =>
+          new ort.Tensor("int64", BigInt64Array.from(Array.from(t.dataSync(), BigInt)), [
+            batch,
+            seq,
+          ]);
+        const feeds = { input_ids: feed(ids), attention_mask: feed(mask) };
+        const ortMs = await medianMs(() => session.run(feeds), 10);
+        rows.push({ variant: name, batch, seq, engine: "onnxruntime", ms: ortMs, flops });
+      }
+      tf.dispose([ids, mask]);
+    }
+    await session?.release();
+    model.dispose();
+  }
+  return rows;
+}
+
+if (TFJS_ONLY) {
+  console.log(JSON.stringify(await measure(false)));
+  Deno.exit(0);
+}
+
 console.log(
-  "| engine | variant | B | S | ms | GFLOP/s | speedup vs dense | FLOP ratio | speedup / FLOP ratio |",
+  `backend ${backend} (${threads} threads); DistilBERT-base shapes (${config.n_layers} layers, dim ${config.dim}, FFN ${config.hidden_dim}); onnxruntime-node ${
+    ort.env.versions?.common ?? ""
+  }`,
+);
+console.error("tfjs on one wasm thread (child process)...");
+const child = await new Deno.Command(Deno.execPath(), {
+  args: ["run", "-A", new URL(import.meta.url).pathname, "--tfjs-only"],
+  env: { PRUNING_LAB_WASM_THREADS: "1" },
+  stderr: "inherit",
+}).output();
+if (!child.success) throw new Error("bench: the one-thread child run failed");
+const singleThread: Row[] = JSON.parse(new TextDecoder().decode(child.stdout));
+console.error(`tfjs on ${threads} wasm threads and onnxruntime...`);
+const rows = [...singleThread, ...(await measure(true))];
+
+// PyTorch on the same shapes, when Debian's python3-torch is installed.
+console.error("PyTorch reference...");
+const torchRun = await new Deno.Command("/usr/bin/python3", {
+  args: [new URL("./torch_reference.py", import.meta.url).pathname],
+  stdin: "piped",
+  stdout: "piped",
+  stderr: "piped",
+}).spawn();
+{
+  const writer = torchRun.stdin.getWriter();
+  await writer.write(
+    new TextEncoder().encode(JSON.stringify({
+      variants: shapesOf,
+      shapes: SHAPES,
+      dim: config.dim,
+      vocab: config.vocab_size,
+      positions: config.max_position_embeddings,
+      threads: navigator.hardwareConcurrency,
+    })),
+  );
+  await writer.close();
+}
+const torchOut = await torchRun.output();
+let torchNote: string;
+if (torchOut.success) {
+  const torch = JSON.parse(new TextDecoder().decode(torchOut.stdout)) as {
+    version: string;
+    threads: number;
+    rows: { variant: string; batch: number; seq: number; ms: number }[];
+  };
+  const engine = `pytorch ${torch.version} ${torch.threads} threads`;
+  for (const r of torch.rows) {
+    const flops = rows.find((x) =>
+      x.variant === r.variant && x.batch === r.batch && x.seq === r.seq
+    )!
+      .flops;
+    rows.push({ ...r, engine, flops });
+  }
+  torchNote = engine;
+} else {
+  const why = new TextDecoder().decode(torchOut.stderr).trim().split("\n").at(-1);
+  torchNote = `no PyTorch reference (${why}; Debian: apt-get install python3-torch)`;
+}
+
+console.log(
+  "\n| engine | variant | B | S | ms | GFLOP/s | speedup vs dense | FLOP ratio | speedup / FLOP ratio |",
 );
 console.log("|---|---|---:|---:|---:|---:|---:|---:|---:|");
 for (const r of rows) {
@@ -108,6 +190,50 @@ for (const r of rows) {
     } | ${speedup.toFixed(2)} | ${flopRatio.toFixed(2)} | ${(speedup / flopRatio).toFixed(2)} |`,
   );
 }
+
+const denseAt = (engine: string, batch: number, seq: number) =>
+  rows.find((r) =>
+    r.variant === "dense" && r.engine.startsWith(engine) && r.batch === batch && r.seq === seq
+  )!.ms;
+const one = denseAt("tfjs-wasm 1 thread", 16, 64);
+const all = denseAt(`tfjs-${backend} ${threads}`, 16, 64);
+const onnx = denseAt("onnxruntime", 16, 64);
+console.log(
+  `\ndense B=16 S=64: tfjs-wasm 1 thread ${one.toFixed(0)} ms, ${threads} threads ${
+    all.toFixed(0)
+  } ms (${(one / all).toFixed(2)}x); onnxruntime ${onnx.toFixed(0)} ms (${
+    (all / onnx).toFixed(1)
+  }x faster than tfjs)`,
+);
+if (torchOut.success) {
+  for (const [batch, seq] of SHAPES) {
+    const torchMs = denseAt("pytorch", batch, seq);
+    const ortMs = denseAt("onnxruntime", batch, seq);
+    console.log(
+      `dense B=${batch} S=${seq}: onnxruntime ${ortMs.toFixed(1)} ms / ${torchNote} ${
+        torchMs.toFixed(1)
+      } ms = ${(ortMs / torchMs).toFixed(2)}x PyTorch's time`,
+    );
+  }
+} else {
+  console.log(torchNote);
+}
+
+// Attention's batched products: XNNPACK per batch entry against wasm's own loop.
+const q = tf.randomNormal([16, 12, 64, 64]);
+const kT = tf.randomNormal([16, 12, 64, 64]);
+const product = () => tf.tidy(() => void tf.matMul(q, kT).dataSync());
+const batchedFix = await medianMs(product, 5);
+useBatchedXnnpack(false);
+const batchedLoop = await medianMs(product, 3);
+useBatchedXnnpack(true);
+console.log(
+  `attention product [16,12,64,64] x [16,12,64,64]: XNNPACK per batch entry ${
+    batchedFix.toFixed(1)
+  } ms, wasm's batched loop ${batchedLoop.toFixed(1)} ms: ${
+    (batchedLoop / batchedFix).toFixed(1)
+  }x faster with the fix`,
+);
 
 // Backward pass of one full-width layer: every matmul gradient uses a transposed product.
 const layer = DistilBertForSequenceClassification.random({ ...config, n_layers: 1 }, 1);
@@ -127,7 +253,7 @@ useTransposeFirst(false);
 const unfixed = await medianMs(backward, 1);
 useTransposeFirst(true);
 console.log(
-  `\nbackward of one layer (B=4, S=64): transpose-first ${
+  `backward of one layer (B=4, S=64): transpose-first ${
     fixed.toFixed(0)
   } ms, wasm's transposed BatchMatMul ${unfixed.toFixed(0)} ms: ${
     (unfixed / fixed).toFixed(1)

@@ -71,6 +71,14 @@ Deno.test("the blank-figure detector sees no plot on a page without one", async 
   );
 });
 
+/** Outputs some notebooks must show (besides checks and a figure): their end-to-end results. */
+const EXPECTED_OUTPUTS: Record<string, RegExp[]> = {
+  "04_head_pruning.ipynb": [
+    /\| DistilBERT-base, B=1, S=64 \| 30% heads \+ 50% FFN \| [\d.]+ \| [\d.]+ \| [\d.]+ \| 1\.76 \|/,
+    /\| Not bad at all for the price\. \| (POSITIVE|NEGATIVE) \| [01]\.\d{3} \|/,
+  ],
+};
+
 for (const name of NOTEBOOKS) {
   Deno.test(`${name} runs headlessly in the Deno kernel (fast mode), checks pass, a figure renders`, async () => {
     const nb = await readNotebook(join(ROOT, "solutions", name));
@@ -87,6 +95,12 @@ for (const name of NOTEBOOKS) {
     const checks = outputs.flat().map(text).filter((t) => t.startsWith("✅")).length;
     const todos = nb.cells.filter((c) => c.metadata.pruning_lab?.todo).length;
     assert.strictEqual(checks, todos, "every TODO's check cell ran");
+    const shownText = outputs.flat().map((o) =>
+      String(o.data?.["text/markdown"] ?? o.data?.["text/plain"] ?? o.text ?? "")
+    ).join("\n");
+    for (const pattern of EXPECTED_OUTPUTS[name] ?? []) {
+      assert.match(shownText, pattern, `${name} shows its results`);
+    }
 
     // The notebook's last figure (its results plot), exported by nbconvert after the first one
     // (which carries plotly.js for the page, as in a whole-notebook export), must draw.

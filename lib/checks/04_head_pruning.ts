@@ -5,9 +5,12 @@ import { initTf, tf } from "../tf.ts";
 import { parseConfig } from "../model/config.ts";
 import { DistilBertForSequenceClassification } from "../model/distilbert.ts";
 import { pruneHeads, type PruningPlan } from "../prune/heads.ts";
+import { quantile } from "../evaluation.ts";
 
 type Model = DistilBertForSequenceClassification;
 type Head = { layer: number; head: number };
+type Int64Feed = { type: string; data: unknown; dims: unknown };
+type Latency = { p50: number; p95: number; times: number[] };
 
 async function tinyModel(seed: number): Promise<Model> {
   await initTf();
@@ -249,6 +252,143 @@ export default defineChecks([
             want.toFixed(5)
           } (0.9 · T² · KL(teacher_T ‖ student_T) + 0.1 · CE, batch mean), got ${show(got)}`,
         );
+    },
+  },
+  {
+    id: "04.ort_feeds",
+    points: 2,
+    title: "onnxruntime feeds from a tokenized batch",
+    uses: ["toOrtFeeds"],
+    run: ({ toOrtFeeds }) => {
+      const f = toOrtFeeds as (b: { inputIds: number[][]; attentionMask: number[][] }) => Record<
+        string,
+        Int64Feed
+      >;
+      const got = f({
+        inputIds: [[101, 2307, 102], [101, 102, 0]],
+        attentionMask: [[1, 1, 1], [1, 1, 0]],
+      });
+      const describe = (feed: Int64Feed | undefined) =>
+        feed === undefined
+          ? "missing"
+          : `type ${show(feed.type)}, ${feed.data?.constructor?.name ?? typeof feed.data} [${
+            Array.from((feed.data ?? []) as ArrayLike<unknown>, Number)
+          }], dims ${show(feed.dims)}`;
+      const matches = (feed: Int64Feed | undefined, values: number[]) =>
+        feed?.type === "int64" && feed.data instanceof BigInt64Array &&
+        JSON.stringify(feed.dims) === "[2,3]" &&
+        JSON.stringify(Array.from(feed.data, Number)) === JSON.stringify(values);
+      let ragged = "no error";
+      try {
+        f({ inputIds: [[101, 102], [101]], attentionMask: [[1, 1], [1]] });
+      } catch (e) {
+        ragged = (e as Error).message;
+      }
+      return partial([
+        {
+          ok: matches(got?.input_ids, [101, 2307, 102, 101, 102, 0]),
+          weight: 2,
+          message:
+            `input_ids: expected type "int64", BigInt64Array [101,2307,102,101,102,0], dims [2,3]; got ${
+              describe(got?.input_ids)
+            }`,
+        },
+        {
+          ok: matches(got?.attention_mask, [1, 1, 1, 1, 1, 0]),
+          weight: 2,
+          message:
+            `attention_mask: expected type "int64", BigInt64Array [1,1,1,1,1,0], dims [2,3]; got ${
+              describe(got?.attention_mask)
+            }`,
+        },
+        {
+          ok: /row 1/.test(ragged),
+          message:
+            `rows of different lengths (row 1 has 1 id, row 0 has 2) should throw an error naming row 1; got ${
+              show(ragged)
+            }`,
+        },
+      ]);
+    },
+  },
+  {
+    id: "04.measure_latency",
+    points: 2,
+    title: "Latency with warm-up: p50 and p95",
+    uses: ["measureLatency"],
+    run: async ({ measureLatency }) => {
+      // A fake clock: the first two (warm-up) calls are slow, the timed ones take 1..20 ms,
+      // and time passes only when the returned promise settles.
+      let clock = 0;
+      let calls = 0;
+      const durations = [500, 300, ...Array.from({ length: 20 }, (_, i) => (7 * i) % 20 + 1)];
+      const run = () =>
+        new Promise<void>((resolve) =>
+          setTimeout(() => {
+            clock += durations[calls++] ?? 1000;
+            resolve();
+          }, 0)
+        );
+      const got = await (measureLatency as (
+        r: () => unknown,
+        o: { warmup: number; repeats: number },
+        now?: () => number,
+      ) => Promise<Latency>)(run, { warmup: 2, repeats: 20 }, () => clock);
+      const timed = durations.slice(2);
+      const close = (a: unknown, b: number) => typeof a === "number" && Math.abs(a - b) < 1e-9;
+      return partial([
+        {
+          ok: calls === 22,
+          message: `2 warm-up + 20 timed calls expected; run was called ${calls} times`,
+        },
+        {
+          ok: Array.isArray(got?.times) && got.times.length === 20 &&
+            got.times.every((t, i) => close(t, timed[i])),
+          message: `times: the 20 timed durations in call order (warm-up left out), got ${
+            show(got?.times)
+          }`,
+        },
+        {
+          ok: close(got?.p50, quantile(timed, 0.5)),
+          message: `p50 = ${quantile(timed, 0.5)} expected, got ${show(got?.p50)}`,
+        },
+        {
+          ok: close(got?.p95, quantile(timed, 0.95)),
+          message: `p95 = ${
+            quantile(timed, 0.95)
+          } expected (linear interpolation, as quantile()), got ${show(got?.p95)}`,
+        },
+      ]);
+    },
+  },
+  {
+    id: "04.deploy_speedups",
+    points: 1,
+    title: "Speedup against the FLOP ratio",
+    uses: ["speedupsVsFlops"],
+    run: ({ speedupsVsFlops }) => {
+      const rows = [
+        { variant: "dense", ms: 100, flops: 10e9 },
+        { variant: "heads", ms: 80, flops: 8e9 },
+        { variant: "both", ms: 60, flops: 4e9 },
+      ];
+      const got = (speedupsVsFlops as (r: typeof rows) => {
+        variant: string;
+        speedup: number;
+        flopRatio: number;
+        efficiency: number;
+      }[])(rows);
+      const want = [[1, 1, 1], [1.25, 1.25, 1], [100 / 60, 2.5, 100 / 60 / 2.5]];
+      const ok = Array.isArray(got) && got.length === 3 &&
+        got.every((r, i) =>
+          r.variant === rows[i].variant &&
+          [r.speedup, r.flopRatio, r.efficiency].every((v, j) => Math.abs(v - want[i][j]) < 1e-9)
+        );
+      return ok ? { fraction: 1, message: "correct" } : fail(
+        `against the first row: speedup = dense ms / ms, flopRatio = dense FLOPs / FLOPs, efficiency = speedup / flopRatio; for 100 ms/10 GFLOPs, 80/8, 60/4 expected speedups 1, 1.25, 1.667, ratios 1, 1.25, 2.5, efficiencies 1, 1, 0.667; got ${
+          show(got)
+        }`,
+      );
     },
   },
 ]);
