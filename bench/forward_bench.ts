@@ -1,9 +1,10 @@
 // Benchmark report (not a test): DistilBERT-base shapes with random weights. One run prints
 // (1) tfjs-wasm on one thread (a child process) and on all threads, the ONNX export on
 // onnxruntime-node, and PyTorch (bench/torch_reference.py, when Debian's python3-torch is
-// installed) for dense / 30% heads / 30% heads + 50% FFN, B = 1 and 16, S = 64 and 128: ms,
-// GFLOP/s, speedup against dense and the FLOP ratio; (2) what the wasm fixes gain: threads,
-// batched matmuls through XNNPACK, transpose-first matmuls in a backward pass.
+// installed, with libopenblas0-pthread: on Debian's reference BLAS it is ~100x slower) for
+// dense / 30% heads / 30% heads + 50% FFN, B = 1 and 16, S = 64 and 128: ms, GFLOP/s, speedup
+// against dense and the FLOP ratio; (2) what the wasm fixes gain: threads, batched matmuls
+// through XNNPACK, transpose-first matmuls in a backward pass.
 // Reference measured elsewhere on this kind of machine at B=16, S=64 (issue 8): PyTorch
 // (2 threads) 253 ms, onnxruntime-node 242 ms, tfjs-wasm ~2650 ms.
 import { join } from "node:path";
@@ -171,7 +172,8 @@ if (torchOut.success) {
   torchNote = engine;
 } else {
   const why = new TextDecoder().decode(torchOut.stderr).trim().split("\n").at(-1);
-  torchNote = `no PyTorch reference (${why}; Debian: apt-get install python3-torch)`;
+  torchNote =
+    `no PyTorch reference (${why}; Debian: apt-get install python3-torch libopenblas0-pthread)`;
 }
 
 console.log(

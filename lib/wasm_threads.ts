@@ -53,6 +53,14 @@ export function wasmThreadsWanted(): number {
  */
 export async function setWasmBackend(threads: number): Promise<boolean> {
   const wasm = await import("@tensorflow/tfjs-backend-wasm");
+  if (threads > 1) {
+    // A pthread that cannot start would stop the process later; find out now.
+    const reason = await workerCannotStart();
+    if (reason) {
+      console.error(`wasm threads unavailable (${reason}); using one thread`);
+      threads = 1;
+    }
+  }
   tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", threads > 1);
   if (threads <= 1) return await tf.setBackend("wasm");
   patchWorkers();
@@ -66,6 +74,30 @@ export async function setWasmBackend(threads: number): Promise<boolean> {
     return await tf.setBackend("wasm");
   } finally {
     os.cpus = cpus;
+  }
+}
+
+/** Why a worker cannot start from wasm_thread_worker.cjs, or undefined when one can. */
+async function workerCannotStart(): Promise<string | undefined> {
+  try {
+    const workerThreads = require("worker_threads") as {
+      Worker: new (path: URL, options: Record<string, unknown>) => {
+        once(event: string, listener: (value: unknown) => void): void;
+        terminate(): Promise<number>;
+      };
+    };
+    const worker = new workerThreads.Worker(WORKER_FILE, { workerData: { probe: true } });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const reason = await new Promise<string | undefined>((resolve) => {
+      timer = setTimeout(() => resolve("a worker did not start within 10 s"), 10_000);
+      worker.once("message", () => resolve(undefined));
+      worker.once("error", (e) => resolve((e as Error).message));
+    });
+    clearTimeout(timer);
+    await worker.terminate();
+    return reason;
+  } catch (e) {
+    return (e as Error).message.split("\n")[0];
   }
 }
 

@@ -1,5 +1,6 @@
 // Engine tests: the wasm fixes (gather gradient, transposed and batched matmuls) agree with
 // the cpu backend; wasm runs multi-threaded under Deno, and one thread when asked.
+import { fileURLToPath } from "node:url";
 import { assert, assertClose } from "./helpers/assert.ts";
 import { backendThreads, initTf, tf } from "lib/tf.ts";
 import { useBatchedXnnpack } from "lib/wasm_fixes.ts";
@@ -117,15 +118,22 @@ Deno.test("wasm runs on one thread per logical CPU by default", async () => {
   assert.strictEqual(await backendThreads(), Math.min(navigator.hardwareConcurrency, 8));
 });
 
-Deno.test("PRUNING_LAB_WASM_THREADS picks the thread count; a bad value is one line and 1; scripts exit by themselves", async () => {
+Deno.test("PRUNING_LAB_WASM_THREADS picks the thread count; a bad value or a worker that cannot start is one line and 1 thread; scripts exit by themselves", async () => {
   const script = 'import { backendThreads, initTf, tf } from "lib/tf.ts"; await initTf(); ' +
     "console.log(await backendThreads(), tf.matMul(tf.ones([64, 64]), tf.ones([64, 64])).sum().dataSync()[0]);";
-  const run = async (threads: string) => {
-    const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-      args: ["eval", script],
+  const run = async (threads: string, permissions = ["-A"]) => {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", ...permissions, "-"], // the script from stdin
       env: { PRUNING_LAB_WASM_THREADS: threads },
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
       signal: AbortSignal.timeout(60_000), // a pool thread holding the process open fails here
-    }).output();
+    }).spawn();
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(script));
+    await writer.close();
+    const { code, stdout, stderr } = await child.output();
     return {
       code,
       out: new TextDecoder().decode(stdout).trim(),
@@ -142,6 +150,15 @@ Deno.test("PRUNING_LAB_WASM_THREADS picks the thread count; a bad value is one l
   assert.match(
     bad.err.trim(),
     /^PRUNING_LAB_WASM_THREADS=lots is not a whole number >= 1; using 1$/,
+  );
+  // A pthread worker that cannot start: one line, then one thread (not a crash).
+  const worker = fileURLToPath(new URL("../lib/wasm_thread_worker.cjs", import.meta.url));
+  const denied = await run("2", ["-A", `--deny-read=${worker}`]);
+  assert.strictEqual(denied.code, 0, denied.err);
+  assert.strictEqual(denied.out, `1 ${64 ** 3}`);
+  assert.match(
+    denied.err.trim(),
+    /^wasm threads unavailable \(Requires read access to .*wasm_thread_worker\.cjs.*\); using one thread$/,
   );
 });
 
