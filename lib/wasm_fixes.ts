@@ -172,6 +172,7 @@ function batchesThroughXnnpack(original: KernelFunc): KernelFunc {
     if (
       !batchedXnnpackOn || attrs.transposeA || attrs.transposeB || a.dtype !== "float32" ||
       b.dtype !== "float32" || (batchA === 1 && batchB === 1) ||
+      a.shape.includes(0) || b.shape.includes(0) ||
       !(sameOuter || batchA === 1 || batchB === 1)
     ) return original(args);
     const backend = args.backend as WasmInternals;
