@@ -133,14 +133,36 @@ const rows = [...singleThread, ...(await measure(true))];
 
 // PyTorch on the same shapes, when Debian's python3-torch is installed.
 console.error("PyTorch reference...");
-const torchRun = await new Deno.Command("/usr/bin/python3", {
-  args: [new URL("./torch_reference.py", import.meta.url).pathname],
-  stdin: "piped",
-  stdout: "piped",
-  stderr: "piped",
-}).spawn();
-{
-  const writer = torchRun.stdin.getWriter();
+const torch = await torchReference().catch((e: Error) => e.message.split("\n")[0]);
+let torchNote: string;
+if (typeof torch === "string") {
+  torchNote =
+    `no PyTorch reference (${torch}; Debian: apt-get install python3-torch libopenblas0-pthread)`;
+} else {
+  torchNote = `pytorch ${torch.version} ${torch.threads} threads`;
+  for (const r of torch.rows) {
+    const same = rows.find((x) =>
+      x.variant === r.variant && x.batch === r.batch && x.seq === r.seq
+    );
+    rows.push({ ...r, engine: torchNote, flops: same!.flops });
+  }
+}
+
+/** Runs bench/torch_reference.py on the variants' shapes; a string says why it could not. */
+async function torchReference(): Promise<
+  {
+    version: string;
+    threads: number;
+    rows: { variant: string; batch: number; seq: number; ms: number }[];
+  } | string
+> {
+  const run = new Deno.Command("/usr/bin/python3", {
+    args: [new URL("./torch_reference.py", import.meta.url).pathname],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = run.stdin.getWriter();
   await writer.write(
     new TextEncoder().encode(JSON.stringify({
       variants: shapesOf,
@@ -152,28 +174,9 @@ const torchRun = await new Deno.Command("/usr/bin/python3", {
     })),
   );
   await writer.close();
-}
-const torchOut = await torchRun.output();
-let torchNote: string;
-if (torchOut.success) {
-  const torch = JSON.parse(new TextDecoder().decode(torchOut.stdout)) as {
-    version: string;
-    threads: number;
-    rows: { variant: string; batch: number; seq: number; ms: number }[];
-  };
-  const engine = `pytorch ${torch.version} ${torch.threads} threads`;
-  for (const r of torch.rows) {
-    const flops = rows.find((x) =>
-      x.variant === r.variant && x.batch === r.batch && x.seq === r.seq
-    )!
-      .flops;
-    rows.push({ ...r, engine, flops });
-  }
-  torchNote = engine;
-} else {
-  const why = new TextDecoder().decode(torchOut.stderr).trim().split("\n").at(-1);
-  torchNote =
-    `no PyTorch reference (${why}; Debian: apt-get install python3-torch libopenblas0-pthread)`;
+  const out = await run.output();
+  if (!out.success) return new TextDecoder().decode(out.stderr).trim().split("\n").at(-1) ?? "";
+  return JSON.parse(new TextDecoder().decode(out.stdout));
 }
 
 console.log(
@@ -207,7 +210,7 @@ console.log(
     (all / onnx).toFixed(1)
   }x faster than tfjs)`,
 );
-if (torchOut.success) {
+if (typeof torch !== "string") {
   for (const [batch, seq] of SHAPES) {
     const torchMs = denseAt("pytorch", batch, seq);
     const ortMs = denseAt("onnxruntime", batch, seq);
