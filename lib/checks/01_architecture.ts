@@ -1,39 +1,19 @@
 // Checks of notebook 01 (architecture inspection). Each builds small random DistilBERTs and
 // compares the student's function with the reference computed here, at check time.
 import { defineChecks, expectClose, fail, partial, show } from "../grader/checks.ts";
-import { initTf } from "../tf.ts";
-import {
-  distilbertBaseConfig,
-  type DistilBertConfig,
-  headDim,
-  parseConfig,
-} from "../model/config.ts";
-import { DistilBertForSequenceClassification } from "../model/distilbert.ts";
+import { distilbertBaseConfig, type DistilBertConfig, headDim } from "../model/config.ts";
+import type { DistilBertForSequenceClassification } from "../model/distilbert.ts";
+import { tinyDistilBert } from "./tiny_distilbert.ts";
 import { parameterBreakdown } from "../model/parameters.ts";
 
 type Model = DistilBertForSequenceClassification;
-
-/** A small random model (optionally with pruned heads or frozen embeddings). */
-async function tinyModel(extra: Partial<DistilBertConfig> = {}, seed = 3): Promise<Model> {
-  await initTf();
-  const config = parseConfig({
-    vocab_size: 40,
-    max_position_embeddings: 12,
-    n_layers: 3,
-    n_heads: 4,
-    dim: 16,
-    hidden_dim: 24,
-    ...extra,
-  });
-  return DistilBertForSequenceClassification.random(config, seed);
-}
 
 /** Runs `body` on a fresh tiny model and disposes it. */
 async function withModel<T>(
   extra: Partial<DistilBertConfig>,
   body: (m: Model) => T | Promise<T>,
 ): Promise<T> {
-  const model = await tinyModel(extra);
+  const model = await tinyDistilBert(extra);
   try {
     return await body(model);
   } finally {

@@ -1,9 +1,9 @@
 // Checks of notebook 03 (head importance). References come from lib/importance on a small
 // random model and fixed calibration batches built here, at check time.
 import { defineChecks, fail, partial, show } from "../grader/checks.ts";
-import { initTf, tf } from "../tf.ts";
-import { parseConfig } from "../model/config.ts";
-import { DistilBertForSequenceClassification } from "../model/distilbert.ts";
+import { tf } from "../tf.ts";
+import type { DistilBertForSequenceClassification } from "../model/distilbert.ts";
+import { tinyDistilBert } from "./tiny_distilbert.ts";
 import type { CalibrationBatch } from "../importance/calibration.ts";
 import { ablationImportance } from "../importance/ablation.ts";
 import { entropyImportance } from "../importance/entropy.ts";
@@ -15,16 +15,7 @@ type Scores = (m: Model, b: CalibrationBatch[]) => number[][];
 
 /** A 3-layer x 4-head random model and two padded batches of random token ids. */
 async function setting(): Promise<{ model: Model; batches: CalibrationBatch[] }> {
-  await initTf();
-  const config = parseConfig({
-    vocab_size: 40,
-    max_position_embeddings: 16,
-    n_layers: 3,
-    n_heads: 4,
-    dim: 16,
-    hidden_dim: 24,
-  });
-  const model = DistilBertForSequenceClassification.random(config, 11);
+  const model = await tinyDistilBert({ max_position_embeddings: 16 }, 11);
   // Bigger weights than the default init, so that heads differ clearly.
   tf.tidy(() => {
     for (const p of model.params.values()) p.assign(p.mul(8));

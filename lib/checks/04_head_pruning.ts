@@ -2,8 +2,8 @@
 // small worked examples computed here.
 import { defineChecks, expectEqual, fail, partial, show } from "../grader/checks.ts";
 import { initTf, tf } from "../tf.ts";
-import { parseConfig } from "../model/config.ts";
-import { DistilBertForSequenceClassification } from "../model/distilbert.ts";
+import type { DistilBertForSequenceClassification } from "../model/distilbert.ts";
+import { tinyDistilBert } from "./tiny_distilbert.ts";
 import { pruneHeads, type PruningPlan } from "../prune/heads.ts";
 import { quantile } from "../evaluation.ts";
 
@@ -12,17 +12,9 @@ type Head = { layer: number; head: number };
 type Int64Feed = { type: string; data: unknown; dims: unknown };
 type Latency = { p50: number; p95: number; times: number[] };
 
-async function tinyModel(seed: number): Promise<Model> {
-  await initTf();
-  const config = parseConfig({
-    vocab_size: 30,
-    max_position_embeddings: 8,
-    n_layers: 3,
-    n_heads: 4,
-    dim: 16,
-    hidden_dim: 20,
-  });
-  return DistilBertForSequenceClassification.random(config, seed);
+/** The checks' tiny model with this notebook's sizes. */
+function tinyModel(seed: number): Promise<Model> {
+  return tinyDistilBert({ vocab_size: 30, max_position_embeddings: 8, hidden_dim: 20 }, seed);
 }
 
 /** Max |difference| between two models' parameters of the same names and shapes. */
