@@ -1,13 +1,13 @@
 // Hugging Face hub downloads: files fetched once into the project's cache, with a progress
 // line, `HF_ENDPOINT` honoured, and no partial file left for a later run to trust.
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { PROJECT_ROOT } from "./paths.ts";
 import { progressLine } from "./progress.ts";
 
 /** The project's git-ignored cache folder (`data/cache`), or `PRUNING_LAB_CACHE`. */
 export function cacheDir(): string {
   return Deno.env.get("PRUNING_LAB_CACHE") ??
-    fileURLToPath(new URL("../data/cache", import.meta.url));
+    join(PROJECT_ROOT, "data", "cache");
 }
 
 /** The hub address: `HF_ENDPOINT` or https://huggingface.co. */

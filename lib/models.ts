@@ -1,7 +1,7 @@
 // Model resolution: a local HF-layout folder, the embedded model's short name, or a Hugging
 // Face repo id downloaded once into the cache. `loadModel` returns model and tokenizer.
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { PROJECT_ROOT } from "./paths.ts";
 import { exists, hubDownload, HubFileNotFound } from "./hub.ts";
 import { loadDistilBert } from "./model/io.ts";
 import type { DistilBertForSequenceClassification } from "./model/distilbert.ts";
@@ -13,7 +13,7 @@ export const EMBEDDED_MODEL = "distilbert-sst2-tiny";
 export const FULL_SIZE_MODEL = "distilbert-base-uncased-finetuned-sst-2-english";
 
 /** The project's `data/models` folder. */
-export const MODELS_DIR = fileURLToPath(new URL("../data/models", import.meta.url));
+export const MODELS_DIR = join(PROJECT_ROOT, "data", "models");
 
 /**
  * The model the course uses: `PRUNING_LAB_MODEL` (a name, repo id or folder), else the

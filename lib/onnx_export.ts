@@ -5,6 +5,8 @@ import { join } from "node:path";
 import onnxProto from "onnx-proto";
 import { ffnDims, headCounts, headDim } from "./model/config.ts";
 import type { DistilBertForSequenceClassification } from "./model/distilbert.ts";
+import { writeConfig } from "./model/io.ts";
+import { copyTokenizerFiles } from "./tokenizer.ts";
 
 // deno-lint-ignore no-explicit-any
 const onnx = (onnxProto as any).onnx;
@@ -250,8 +252,6 @@ export async function exportForTransformersJs(
 ): Promise<void> {
   await Deno.mkdir(join(dir, "onnx"), { recursive: true });
   await Deno.writeFile(join(dir, "onnx", "model.onnx"), exportOnnx(model));
-  await Deno.writeTextFile(join(dir, "config.json"), JSON.stringify(model.config, null, 2) + "\n");
-  for (const file of ["tokenizer.json", "tokenizer_config.json"]) {
-    await Deno.copyFile(join(tokenizerDir, file), join(dir, file));
-  }
+  await writeConfig(model.config, dir);
+  await copyTokenizerFiles(tokenizerDir, dir);
 }

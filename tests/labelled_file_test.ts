@@ -1,6 +1,6 @@
 // A user's labelled file and the shipped reviews: parsing, and one-line errors that name the
 // file, the line and the problem.
-import { fileURLToPath } from "node:url";
+import { REVIEWS_CSV } from "lib/paths.ts";
 import { assert } from "./helpers/assert.ts";
 import { parseLabelledText, readLabelledFile } from "lib/labelled_file.ts";
 
@@ -38,8 +38,7 @@ Deno.test("an unreadable file names the path", async () => {
 });
 
 Deno.test("data/reviews.csv: 200+ reviews, balanced 0/1 labels, no duplicate sentences", async () => {
-  const path = fileURLToPath(new URL("../data/reviews.csv", import.meta.url));
-  const reviews = await readLabelledFile(path);
+  const reviews = await readLabelledFile(REVIEWS_CSV);
   assert.ok(reviews.length >= 200, `${reviews.length} reviews`);
   const positives = reviews.filter((r) => r.label === 1).length;
   assert.strictEqual(positives, reviews.length - positives, "balanced labels");

@@ -1,11 +1,9 @@
 // `deno task setup` (run by tools/setup.sh after Deno is installed): registers the Jupyter
 // kernel, prepares SST-2 (mirror or download) and runs the main job on the embedded model.
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { registerForUser } from "./register_kernel.ts";
 import { loadSst2 } from "lib/sst2.ts";
-
-const root = fileURLToPath(new URL("..", import.meta.url));
+import { PROJECT_ROOT } from "lib/paths.ts";
 
 console.log("== Jupyter kernel");
 console.log(await registerForUser());
@@ -24,8 +22,8 @@ try {
 
 console.log("== Main job: deno task evaluate");
 const { code } = await new Deno.Command(Deno.execPath(), {
-  args: ["run", "-A", join(root, "tools", "evaluate.ts")],
-  cwd: root,
+  args: ["run", "-A", join(PROJECT_ROOT, "tools", "evaluate.ts")],
+  cwd: PROJECT_ROOT,
   stdout: "inherit",
   stderr: "inherit",
 }).output();

@@ -12,7 +12,7 @@ import { AdamW } from "lib/adamw.ts";
 import { lengthBucketedBatches } from "lib/batches.ts";
 import { accuracyOf, predictProbabilities } from "lib/predict.ts";
 import { loadSst2 } from "lib/sst2.ts";
-import { loadTokenizer } from "lib/tokenizer.ts";
+import { copyTokenizerFiles, loadTokenizer } from "lib/tokenizer.ts";
 import { readSafetensors, writeSafetensors } from "lib/safetensors.ts";
 import { cacheDir, exists } from "lib/hub.ts";
 import { resolveTokenizerDir } from "lib/models.ts";
@@ -212,9 +212,7 @@ while (state.step < totalSteps) {
 
 state.elapsedSeconds = elapsed();
 await saveDistilBert(model, outDir, { dtype: "F16" });
-for (const file of ["tokenizer.json", "tokenizer_config.json"]) {
-  await Deno.copyFile(join(tokenizerDir, file), join(outDir, file));
-}
+await copyTokenizerFiles(tokenizerDir, outDir);
 await Deno.writeTextFile(
   join(outDir, "training.json"),
   JSON.stringify({ backend, train: train.length, dev: dev.length, totalSteps, ...state }, null, 2) +

@@ -4,7 +4,7 @@ import { defineChecks, fail, partial, show } from "../grader/checks.ts";
 import { tf } from "../tf.ts";
 import type { DistilBertForSequenceClassification } from "../model/distilbert.ts";
 import { tinyDistilBert } from "./tiny_distilbert.ts";
-import type { CalibrationBatch } from "../importance/calibration.ts";
+import { type CalibrationBatch, disposeBatches } from "../importance/calibration.ts";
 import { ablationImportance } from "../importance/ablation.ts";
 import { entropyImportance } from "../importance/entropy.ts";
 import { gradientImportance } from "../importance/gradient.ts";
@@ -40,7 +40,7 @@ async function setting(): Promise<{ model: Model; batches: CalibrationBatch[] }>
 /** Frees the check setting's model and batches. */
 function release({ model, batches }: { model: Model; batches: CalibrationBatch[] }): void {
   model.dispose();
-  tf.dispose(batches.flatMap((b) => [b.inputIds, b.attentionMask]));
+  disposeBatches(batches);
 }
 
 /** Compares a student's scores function with the reference on the check setting. */

@@ -2,7 +2,7 @@
 // the sensitivity of the loss to each head's mask variable, |∂L/∂ξ_h|, accumulated over a
 // calibration set and normalised per layer.
 import { tf } from "../tf.ts";
-import { headCounts } from "../model/config.ts";
+import { headCounts, numLabels } from "../model/config.ts";
 import type { DistilBertForSequenceClassification } from "../model/distilbert.ts";
 import type { CalibrationBatch } from "./calibration.ts";
 
@@ -27,7 +27,7 @@ export function gradientImportance(
     tf.tidy(() => {
       // Per-example masks: the gradient of the summed loss then holds each example's own.
       const masks = heads.map((n) => tf.ones([batch, n]));
-      const onehot = tf.oneHot(tf.tensor1d(labels, "int32"), 2);
+      const onehot = tf.oneHot(tf.tensor1d(labels, "int32"), numLabels(model.config));
       const grads = tf.grads((...m: tf.Tensor[]) => {
         const { logits } = model.forward(inputIds, attentionMask, { headMask: m });
         return tf.losses.softmaxCrossEntropy(onehot, logits, undefined, 0, tf.Reduction.SUM);

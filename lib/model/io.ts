@@ -2,7 +2,7 @@
 import { join } from "node:path";
 import { tf } from "../tf.ts";
 import { type NamedTensor, readSafetensors, writeSafetensors } from "../safetensors.ts";
-import { parseConfig } from "./config.ts";
+import { type DistilBertConfig, parseConfig } from "./config.ts";
 import { DistilBertForSequenceClassification, parameterShapes } from "./distilbert.ts";
 
 /**
@@ -81,8 +81,17 @@ export async function saveDistilBert(
     tensors.set(name, { shape: p.shape, data: p.dataSync() as Float32Array });
   }
   await writeSafetensors(join(dir, "model.safetensors"), tensors, options.dtype ?? "F32");
-  await Deno.writeTextFile(
-    join(dir, "config.json"),
-    JSON.stringify(model.config, null, 2) + "\n",
-  );
+  await writeConfig(model.config, dir);
+}
+
+/**
+ * Writes a model's `config.json` (HF's format, `pruned_heads` included) into `dir`.
+ *
+ * @example
+ * ```ts
+ * await writeConfig(model.config, "out/onnx/dense");
+ * ```
+ */
+export async function writeConfig(config: DistilBertConfig, dir: string): Promise<void> {
+  await Deno.writeTextFile(join(dir, "config.json"), JSON.stringify(config, null, 2) + "\n");
 }

@@ -1,9 +1,10 @@
 // Where tests find ../shared (fixtures and data mirror) beside the checkout.
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+
+import { PROJECT_ROOT } from "lib/paths.ts";
 
 /** The repository root. */
-export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+export const ROOT = PROJECT_ROOT;
 /** `../shared` beside the checkout (fixtures, SST-2 mirror, tokenizer). */
 export const SHARED = join(ROOT, "..", "shared");
 /** The tiny random DistilBERT with golden outputs. */
