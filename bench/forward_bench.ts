@@ -7,10 +7,9 @@
 // through XNNPACK, transpose-first matmuls in a backward pass.
 // Reference measured elsewhere on this kind of machine at B=16, S=64 (issue 8): PyTorch
 // (2 threads) 253 ms, onnxruntime-node 242 ms, tfjs-wasm ~2650 ms.
-import { join } from "node:path";
 import * as ort from "onnxruntime-node";
 import { backendThreads, initTf, tf } from "lib/tf.ts";
-import { ffnDims, headCounts, parseConfig } from "lib/model/config.ts";
+import { distilbertBaseConfig, ffnDims, headCounts } from "lib/model/config.ts";
 import { DistilBertForSequenceClassification } from "lib/model/distilbert.ts";
 import { useBatchedXnnpack, useTransposeFirst } from "lib/wasm_fixes.ts";
 import { forwardFlops } from "lib/flops.ts";
@@ -20,11 +19,11 @@ import { pruneFfnNeurons } from "lib/prune/ffn.ts";
 
 /** Child mode: only the tfjs rows, as JSON (the parent runs it with one wasm thread). */
 const TFJS_ONLY = Deno.args.includes("--tfjs-only");
-const SHARED = Deno.env.get("PRUNING_LAB_DATA_MIRROR") ?? join("..", "shared", "data");
-const configPath = join(SHARED, "distilbert-base-uncased-finetuned-sst-2-english", "config.json");
-const config = parseConfig(JSON.parse(await Deno.readTextFile(configPath)), configPath);
+const config = distilbertBaseConfig();
 const backend = await initTf();
 const threads = await backendThreads();
+/** This process's tfjs engine, as the report names it. */
+const TFJS_ENGINE = `tfjs-${backend} ${threads} thread${threads === 1 ? "" : "s"}`;
 const SHAPES = [[1, 64], [1, 128], [16, 64], [16, 128]];
 
 /** Median milliseconds of `fn` over `repeats` runs after one warm-up. */
@@ -73,15 +72,15 @@ interface Row {
   flops: number;
 }
 
-/** Each variant's per-layer head counts and FFN widths (for the PyTorch reference). */
-const shapesOf: { variant: string; heads: number[]; ffn: number[] }[] = [];
+/** A variant's per-layer head counts and FFN widths (what the PyTorch reference builds). */
+type VariantShape = { variant: string; heads: number[]; ffn: number[] };
 
 /** tfjs (and, unless child mode, onnxruntime) rows for every variant and shape. */
-async function measure(withOrt: boolean): Promise<Row[]> {
+async function measure(withOrt: boolean): Promise<{ rows: Row[]; shapes: VariantShape[] }> {
   const rows: Row[] = [];
-  const engine = `tfjs-${backend} ${threads} thread${threads === 1 ? "" : "s"}`;
+  const shapes: VariantShape[] = [];
   for (const [name, model] of variants()) {
-    shapesOf.push({ variant: name, heads: headCounts(model.config), ffn: ffnDims(model.config) });
+    shapes.push({ variant: name, heads: headCounts(model.config), ffn: ffnDims(model.config) });
     const session = withOrt ? await ort.InferenceSession.create(exportOnnx(model)) : undefined;
     for (const [batch, seq] of SHAPES) {
       const ids = tf.randomUniform([batch, seq], 1000, 20000, "int32") as tf.Tensor2D;
@@ -91,7 +90,7 @@ async function measure(withOrt: boolean): Promise<Row[]> {
         () => tf.tidy(() => void model.forward(ids, mask).logits.dataSync()),
         batch === 1 ? 5 : 3,
       );
-      rows.push({ variant: name, batch, seq, engine, ms: tfjsMs, flops });
+      rows.push({ variant: name, batch, seq, engine: TFJS_ENGINE, ms: tfjsMs, flops });
       if (session) {
         const feed = (t: tf.Tensor) =>
           new ort.Tensor("int64", BigInt64Array.from(Array.from(t.dataSync(), BigInt)), [
@@ -107,11 +106,11 @@ async function measure(withOrt: boolean): Promise<Row[]> {
     await session?.release();
     model.dispose();
   }
-  return rows;
+  return { rows, shapes };
 }
 
 if (TFJS_ONLY) {
-  console.log(JSON.stringify(await measure(false)));
+  console.log(JSON.stringify((await measure(false)).rows));
   Deno.exit(0);
 }
 
@@ -129,11 +128,12 @@ const child = await new Deno.Command(Deno.execPath(), {
 if (!child.success) throw new Error("bench: the one-thread child run failed");
 const singleThread: Row[] = JSON.parse(new TextDecoder().decode(child.stdout));
 console.error(`tfjs on ${threads} wasm threads and onnxruntime...`);
-const rows = [...singleThread, ...(await measure(true))];
+const measured = await measure(true);
+const rows = [...singleThread, ...measured.rows];
 
 // PyTorch on the same shapes, when Debian's python3-torch is installed.
 console.error("PyTorch reference...");
-const torch = await torchReference().catch((e: Error) => e.message.split("\n")[0]);
+const torch = await torchReference(measured.shapes).catch((e: Error) => e.message.split("\n")[0]);
 let torchNote: string;
 if (typeof torch === "string") {
   torchNote =
@@ -149,7 +149,7 @@ if (typeof torch === "string") {
 }
 
 /** Runs bench/torch_reference.py on the variants' shapes; a string says why it could not. */
-async function torchReference(): Promise<
+async function torchReference(shapes: VariantShape[]): Promise<
   {
     version: string;
     threads: number;
@@ -165,7 +165,7 @@ async function torchReference(): Promise<
   const writer = run.stdin.getWriter();
   await writer.write(
     new TextEncoder().encode(JSON.stringify({
-      variants: shapesOf,
+      variants: shapes,
       shapes: SHAPES,
       dim: config.dim,
       vocab: config.vocab_size,
@@ -201,7 +201,7 @@ const denseAt = (engine: string, batch: number, seq: number) =>
     r.variant === "dense" && r.engine.startsWith(engine) && r.batch === batch && r.seq === seq
   )!.ms;
 const one = denseAt("tfjs-wasm 1 thread", 16, 64);
-const all = denseAt(`tfjs-${backend} ${threads}`, 16, 64);
+const all = denseAt(TFJS_ENGINE, 16, 64);
 const onnx = denseAt("onnxruntime", 16, 64);
 console.log(
   `\ndense B=16 S=64: tfjs-wasm 1 thread ${one.toFixed(0)} ms, ${threads} threads ${

@@ -3,7 +3,7 @@
 
 A DistilBERT-for-classification forward pass in plain PyTorch with random weights and the
 given per-layer head counts and FFN widths (timing does not depend on the values), in
-inference mode on 2 threads. Reads a JSON plan on stdin:
+inference mode on the plan's thread count. Reads a JSON plan on stdin:
   {"variants": [{"variant": "dense", "heads": [12, ...], "ffn": [3072, ...]}],
    "shapes": [[1, 64], ...], "dim": 768, "vocab": 30522, "positions": 512, "threads": 2}
 and prints {"version", "threads", "rows": [{"variant", "batch", "seq", "ms"}]} (ms: median
@@ -22,7 +22,7 @@ HEAD_SIZE = 64
 
 def make_layer(dim, heads, ffn):
     width = heads * HEAD_SIZE
-    linear = lambda i, o: torch.nn.Linear(i, o)  # noqa: E731
+    linear = torch.nn.Linear
     return torch.nn.ModuleDict({
         "q": linear(dim, width), "k": linear(dim, width), "v": linear(dim, width),
         "out": linear(width, dim), "sa_ln": torch.nn.LayerNorm(dim, eps=1e-12),

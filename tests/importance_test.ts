@@ -36,29 +36,36 @@ const all = {
 
 Deno.test("batched ablation equals one masked forward pass per head", () => {
   const batched = ablationImportance(model, batches).flat();
-  const base = tf.softmax(model.forward(all.inputIds, all.attentionMask).logits);
-  const naive: number[] = [];
-  for (let l = 0; l < 3; l++) {
-    for (let h = 0; h < 6; h++) {
-      const headMask = tf.tensor2d(
-        Array.from(
-          { length: 3 },
-          (_, i) => Array.from({ length: 6 }, (_, j) => (i === l && j === h ? 0 : 1)),
-        ),
-      );
-      const p = tf.softmax(model.forward(all.inputIds, all.attentionMask, { headMask }).logits);
-      naive.push(p.sub(base).abs().mean().dataSync()[0]);
+  const naive: number[] = tf.tidy(() => {
+    const base = tf.softmax(model.forward(all.inputIds, all.attentionMask).logits);
+    const values: number[] = [];
+    for (let l = 0; l < 3; l++) {
+      for (let h = 0; h < 6; h++) {
+        const headMask = tf.tensor2d(
+          Array.from(
+            { length: 3 },
+            (_, i) => Array.from({ length: 6 }, (_, j) => (i === l && j === h ? 0 : 1)),
+          ),
+        );
+        const p = tf.softmax(model.forward(all.inputIds, all.attentionMask, { headMask }).logits);
+        values.push(p.sub(base).abs().mean().dataSync()[0]);
+      }
     }
-  }
+    return values;
+  });
   assertClose(batched, naive, 1e-6, "ablation");
   assert.ok(naive.some((v) => v > 0), "some head matters");
 });
 
 Deno.test("entropy importance equals a direct computation over real keys and queries", () => {
   const scores = entropyImportance(model, batches);
-  const { attentions } = model.forward(all.inputIds, all.attentionMask, { outputAttentions: true });
+  const weights = tf.tidy(() =>
+    model.forward(all.inputIds, all.attentionMask, { outputAttentions: true }).attentions!.map(
+      (a) => a.arraySync() as number[][][][],
+    )
+  );
   for (let l = 0; l < 3; l++) {
-    const w = attentions![l].arraySync() as number[][][][];
+    const w = weights[l];
     for (let h = 0; h < 6; h++) {
       let total = 0;
       masks.forEach((m, b) => {
@@ -83,17 +90,20 @@ Deno.test("gradient importance equals per-example |∂L/∂mask|, normalised per
   const sums = Array.from({ length: 3 }, () => new Array(6).fill(0));
   const labels = [1, 0, 0, 1];
   ids.forEach((row, b) => {
-    const grad = tf.grad((m: tf.Tensor) => {
-      const { logits } = model.forward(
-        tf.tensor2d([row], undefined, "int32"),
-        tf.tensor2d([masks[b]], undefined, "int32"),
-        { headMask: m },
-      );
-      return tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d([labels[b]], "int32"), 2), logits);
-    })(tf.ones([3, 6]));
-    (grad.arraySync() as number[][]).forEach((r, l) =>
-      r.forEach((g, h) => (sums[l][h] += Math.abs(g)))
+    const grad = tf.tidy(() =>
+      tf.grad((m: tf.Tensor) => {
+        const { logits } = model.forward(
+          tf.tensor2d([row], undefined, "int32"),
+          tf.tensor2d([masks[b]], undefined, "int32"),
+          { headMask: m },
+        );
+        return tf.losses.softmaxCrossEntropy(
+          tf.oneHot(tf.tensor1d([labels[b]], "int32"), 2),
+          logits,
+        );
+      })(tf.ones([3, 6])).arraySync() as number[][]
     );
+    grad.forEach((r, l) => r.forEach((g, h) => (sums[l][h] += Math.abs(g))));
   });
   const expected = sums.map((r) => {
     const norm = Math.sqrt(r.reduce((s, v) => s + v * v, 0));

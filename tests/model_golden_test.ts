@@ -2,6 +2,7 @@
 import { join } from "node:path";
 import { assert, assertClose } from "./helpers/assert.ts";
 import { TINY } from "./helpers/paths.ts";
+import { golden, goldenIds, goldenMask } from "./helpers/golden.ts";
 import { initTf, tf } from "lib/tf.ts";
 import { loadDistilBert, saveDistilBert } from "lib/model/io.ts";
 import { headCounts } from "lib/model/config.ts";
@@ -12,9 +13,7 @@ interface Stored {
   shape: number[];
   values: number[];
 }
-const golden = JSON.parse(await Deno.readTextFile(join(TINY, "golden.json")));
-const ids = () => tf.tensor2d(golden.input_ids, undefined, "int32");
-const mask = () => tf.tensor2d(golden.attention_mask, undefined, "int32");
+const [ids, mask] = [goldenIds, goldenMask];
 
 Deno.test("logits, hidden states and attentions match the golden outputs within 1e-4", async () => {
   const model = await loadDistilBert(join(TINY, "model"));

@@ -6,7 +6,7 @@ import { Buffer } from "node:buffer";
 import { PNG } from "pngjs";
 import { assert } from "./helpers/assert.ts";
 import { ROOT } from "./helpers/paths.ts";
-import { codeCells, type KernelOutput, runInKernel } from "./helpers/kernel.ts";
+import { codeCells, runInKernel } from "./helpers/kernel.ts";
 import { formatNotebook, type Notebook, readNotebook } from "lib/grader/notebook.ts";
 
 const NOTEBOOKS = [...Deno.readDirSync(join(ROOT, "solutions"))]
@@ -89,13 +89,14 @@ for (const name of NOTEBOOKS) {
       o.filter((x) => x.type === "error").map((x) => `cell ${i + 1}: ${x.ename}: ${x.evalue}`)
     );
     assert.deepStrictEqual(errors, [], "error outputs");
-    const text = (o: KernelOutput) => String(o.data?.["text/plain"] ?? o.text ?? "");
-    const failed = outputs.flat().map(text).filter((t) => t.startsWith("❌"));
+    const all = outputs.flat();
+    const texts = all.map((o) => String(o.data?.["text/plain"] ?? o.text ?? ""));
+    const failed = texts.filter((t) => t.startsWith("❌"));
     assert.deepStrictEqual(failed, [], "in-notebook checks failed on the solution");
-    const checks = outputs.flat().map(text).filter((t) => t.startsWith("✅")).length;
+    const checks = texts.filter((t) => t.startsWith("✅")).length;
     const todos = nb.cells.filter((c) => c.metadata.pruning_lab?.todo).length;
     assert.strictEqual(checks, todos, "every TODO's check cell ran");
-    const shownText = outputs.flat().map((o) =>
+    const shownText = all.map((o) =>
       String(o.data?.["text/markdown"] ?? o.data?.["text/plain"] ?? o.text ?? "")
     ).join("\n");
     for (const pattern of EXPECTED_OUTPUTS[name] ?? []) {
@@ -104,7 +105,7 @@ for (const name of NOTEBOOKS) {
 
     // The notebook's last figure (its results plot), exported by nbconvert after the first one
     // (which carries plotly.js for the page, as in a whole-notebook export), must draw.
-    const figures = outputs.flat().filter((x) => x.data?.["application/vnd.plotly.v1+json"]);
+    const figures = all.filter((x) => x.data?.["application/vnd.plotly.v1+json"]);
     assert.ok(figures.length > 0, "the notebook shows at least one plotly figure");
     const shown = figures.length > 1 ? [figures[0], figures.at(-1)!] : [figures[0]];
     const executed: Notebook = {

@@ -3,20 +3,13 @@
 import { join } from "node:path";
 import { assert, assertClose } from "./helpers/assert.ts";
 import { TINY } from "./helpers/paths.ts";
+import { goldenLogits } from "./helpers/golden.ts";
 import { initTf, tf } from "lib/tf.ts";
 import { loadDistilBert, saveDistilBert } from "lib/model/io.ts";
 import { pruneFfnNeurons } from "lib/prune/ffn.ts";
 import { replace } from "lib/prune/heads.ts";
 
 await initTf();
-const golden = JSON.parse(await Deno.readTextFile(join(TINY, "golden.json")));
-const logitsOf = (m: Awaited<ReturnType<typeof loadDistilBert>>) =>
-  Array.from(
-    m.forward(
-      tf.tensor2d(golden.input_ids, undefined, "int32"),
-      tf.tensor2d(golden.attention_mask, undefined, "int32"),
-    ).logits.dataSync(),
-  );
 
 Deno.test("removing FFN neurons equals zeroing their lin1 rows and biases", async () => {
   const plan = { "0": [0, 7, 79], "2": [40] };
@@ -26,17 +19,18 @@ Deno.test("removing FFN neurons equals zeroing their lin1 rows and biases", asyn
     const keep = tf.tensor1d(Array.from({ length: 80 }, (_, n) => (neurons.includes(n) ? 0 : 1)));
     replace(zeroed, `${p}.weight`, (w) => w.mul(keep.reshape([80, 1])));
     replace(zeroed, `${p}.bias`, (b) => b.mul(keep));
+    keep.dispose();
   }
   const pruned = await loadDistilBert(join(TINY, "model"));
   const before = pruned.numParameters();
   pruneFfnNeurons(pruned, plan);
   assert.deepStrictEqual(pruned.config.pruning_lab_ffn_dims, [77, 80, 79]);
   assert.strictEqual(before - pruned.numParameters(), 4 * (2 * 48 + 1));
-  assertClose(logitsOf(pruned), logitsOf(zeroed), 1e-5, "pruned vs zeroed");
+  assertClose(goldenLogits(pruned), goldenLogits(zeroed), 1e-5, "pruned vs zeroed");
   const dir = await Deno.makeTempDir();
   await saveDistilBert(pruned, dir);
   const again = await loadDistilBert(dir);
-  assert.deepStrictEqual(logitsOf(again), logitsOf(pruned));
+  assert.deepStrictEqual(goldenLogits(again), goldenLogits(pruned));
   await Deno.remove(dir, { recursive: true });
   for (const m of [zeroed, pruned, again]) m.dispose();
 });

@@ -3,17 +3,13 @@
 import { join } from "node:path";
 import { assert, assertClose } from "./helpers/assert.ts";
 import { TINY } from "./helpers/paths.ts";
+import { golden, goldenLogits } from "./helpers/golden.ts";
 import { initTf, tf } from "lib/tf.ts";
 import { loadDistilBert, saveDistilBert } from "lib/model/io.ts";
 import { headCounts } from "lib/model/config.ts";
 import { pruneHeads } from "lib/prune/heads.ts";
 
 await initTf();
-const golden = JSON.parse(await Deno.readTextFile(join(TINY, "golden.json")));
-const ids = () => tf.tensor2d(golden.input_ids, undefined, "int32");
-const mask = () => tf.tensor2d(golden.attention_mask, undefined, "int32");
-const logitsOf = (m: Awaited<ReturnType<typeof loadDistilBert>>, headMask?: tf.Tensor) =>
-  Array.from(m.forward(ids(), mask(), { headMask }).logits.dataSync());
 
 /** A [layers, heads] mask with zeros at the plan's heads. */
 function maskFor(plan: Record<string, number[]>, layers: number, heads: number): tf.Tensor2D {
@@ -31,7 +27,7 @@ Deno.test("pruning the golden heads matches the golden pruned logits and paramet
   pruneHeads(model, golden.heads_to_prune);
   assert.deepStrictEqual(headCounts(model.config), [4, 6, 3]);
   assert.strictEqual(model.numParameters(), golden.parameter_count_after_pruning);
-  assertClose(logitsOf(model), golden.logits_after_pruning.flat(), 1e-4, "pruned logits");
+  assertClose(goldenLogits(model), golden.logits_after_pruning.flat(), 1e-4, "pruned logits");
   const fixture = await loadDistilBert(join(TINY, "model-pruned"));
   assert.deepStrictEqual(model.config.pruned_heads, fixture.config.pruned_heads);
   model.dispose();
@@ -41,9 +37,9 @@ Deno.test("pruning the golden heads matches the golden pruned logits and paramet
 Deno.test("pruned logits equal head-masked logits within 1e-5", async () => {
   const model = await loadDistilBert(join(TINY, "model"));
   const plan = { "0": [0, 5], "1": [2], "2": [1, 3, 4] };
-  const masked = logitsOf(model, maskFor(plan, 3, 6));
+  const masked = goldenLogits(model, maskFor(plan, 3, 6));
   pruneHeads(model, plan);
-  assertClose(logitsOf(model), masked, 1e-5, "pruned vs masked");
+  assertClose(goldenLogits(model), masked, 1e-5, "pruned vs masked");
   model.dispose();
 });
 
@@ -54,7 +50,7 @@ Deno.test("pruning twice uses original indices and ignores heads already gone", 
   pruneHeads(twice, { "0": [4] });
   pruneHeads(twice, { "0": [1, 4], "1": [0] }); // 4 is already pruned: ignored
   assert.deepStrictEqual(twice.config.pruned_heads, { "0": [1, 4], "1": [0] });
-  assert.deepStrictEqual(logitsOf(twice), logitsOf(once));
+  assert.deepStrictEqual(goldenLogits(twice), goldenLogits(once));
   once.dispose();
   twice.dispose();
 });
@@ -62,10 +58,10 @@ Deno.test("pruning twice uses original indices and ignores heads already gone", 
 Deno.test("a layer can lose every head; the result still equals masking", async () => {
   const model = await loadDistilBert(join(TINY, "model"));
   const plan = { "1": [0, 1, 2, 3, 4, 5] };
-  const masked = logitsOf(model, maskFor(plan, 3, 6));
+  const masked = goldenLogits(model, maskFor(plan, 3, 6));
   pruneHeads(model, plan);
   assert.deepStrictEqual(headCounts(model.config), [6, 0, 6]);
-  assertClose(logitsOf(model), masked, 1e-5, "empty layer vs masked");
+  assertClose(goldenLogits(model), masked, 1e-5, "empty layer vs masked");
   model.dispose();
 });
 
@@ -76,7 +72,7 @@ Deno.test("a pruned model saves with pruned_heads and reloads identically", asyn
   await saveDistilBert(model, dir);
   const again = await loadDistilBert(dir);
   assert.deepStrictEqual(again.config.pruned_heads, { "2": [0, 5] });
-  assert.deepStrictEqual(logitsOf(again), logitsOf(model));
+  assert.deepStrictEqual(goldenLogits(again), goldenLogits(model));
   await Deno.remove(dir, { recursive: true });
   model.dispose();
   again.dispose();
@@ -84,7 +80,7 @@ Deno.test("a pruned model saves with pruned_heads and reloads identically", asyn
 
 Deno.test("a bad plan is one clear error and leaves the model unchanged", async () => {
   const model = await loadDistilBert(join(TINY, "model"));
-  const before = logitsOf(model);
+  const before = goldenLogits(model);
   assert.throws(
     () => pruneHeads(model, { "0": [1], "1": [0, 1, 2, 3, 4, 5] }, { allowEmptyLayers: false }),
     {
@@ -95,7 +91,7 @@ Deno.test("a bad plan is one clear error and leaves the model unchanged", async 
     message: 'pruning plan: layer "9" does not exist (the model has 3)',
   });
   assert.strictEqual(model.config.pruned_heads, undefined);
-  assert.deepStrictEqual(logitsOf(model), before);
+  assert.deepStrictEqual(goldenLogits(model), before);
   assert.throws(() => pruneHeads(model, { "7": [0] }), {
     message: 'pruning plan: layer "7" does not exist (the model has 3)',
   });

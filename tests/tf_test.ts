@@ -105,8 +105,12 @@ Deno.test("batched matmuls (shared, broadcast and attention-shaped batches) on w
     const [wasm, wasmGrad] = run();
     assert.strictEqual(tf.memory().numTensors, before, "no tensor left behind");
     useBatchedXnnpack(false);
-    const [loop] = run();
-    useBatchedXnnpack(true);
+    let loop: number[];
+    try {
+      [loop] = run();
+    } finally {
+      useBatchedXnnpack(true);
+    }
     const [cpu, cpuGrad] = await onCpu(run);
     assertClose(wasm, cpu, 1e-5, `matMul ${sa} x ${sb}`);
     assertClose(loop, cpu, 1e-5, `wasm's own loop, ${sa} x ${sb}`);
