@@ -27,7 +27,7 @@ export interface EncodeOptions {
  *
  * @example
  * ```ts
- * const tok = await loadTokenizer("../shared/data/bert-base-uncased");
+ * const tok = await loadTokenizer("data/models/distilbert-sst2-tiny");
  * tok.encode("Hello World"); // [101, 7592, 2088, 102]
  * ```
  */

@@ -2,7 +2,8 @@
 import { join } from "node:path";
 import { runTool } from "./helpers/tool.ts";
 import { assert } from "./helpers/assert.ts";
-import { SHARED, TINY } from "./helpers/paths.ts";
+import { TINY } from "./helpers/paths.ts";
+import { bertVocab } from "./helpers/bert_vocab.ts";
 import { initTf } from "lib/tf.ts";
 import { loadDistilBert } from "lib/model/io.ts";
 import { loadTokenizer } from "lib/tokenizer.ts";
@@ -54,12 +55,12 @@ Deno.test("batched predictions equal one-at-a-time predictions, in input order",
 
 /** A BERT tokenizer whose vocab fits the tiny model's 120 ids: BERT's first 104 + 16 words. */
 async function tinyTokenizer() {
-  const bert = await Deno.readTextFile(join(SHARED, "data", "bert-base-uncased", "vocab.txt"));
+  const bert = await bertVocab();
   const words = "great bad movie fun not good dull film the a it is very love i ,".split(" ");
   const dir = await Deno.makeTempDir();
   await Deno.writeTextFile(
     join(dir, "vocab.txt"),
-    [...bert.split("\n").slice(0, 104), ...words].join("\n"),
+    [...bert.slice(0, 104), ...words].join("\n"),
   );
   const tok = await loadTokenizer(dir);
   await Deno.remove(dir, { recursive: true });

@@ -1,11 +1,12 @@
-// Tokenizer: bert-base-uncased ids, truncation that keeps [SEP], dynamic padding, vocab.txt.
+// Tokenizer (the embedded model's files, bert-base-uncased's): ids, truncation that keeps
+// [SEP], dynamic padding, and a vocab.txt-only folder.
 import { join } from "node:path";
 import { assert } from "./helpers/assert.ts";
-import { SHARED } from "./helpers/paths.ts";
+import { EMBEDDED } from "./helpers/paths.ts";
+import { bertVocabTxt } from "./helpers/bert_vocab.ts";
 import { loadTokenizer } from "lib/tokenizer.ts";
 
-const BERT = join(SHARED, "data", "bert-base-uncased");
-const tok = await loadTokenizer(BERT);
+const tok = await loadTokenizer(EMBEDDED);
 
 Deno.test('"Hello World" encodes to [101, 7592, 2088, 102]', () => {
   assert.deepStrictEqual(tok.encode("Hello World"), [101, 7592, 2088, 102]);
@@ -30,8 +31,8 @@ Deno.test("batches pad to the longest text with attention masks", () => {
 
 Deno.test("a folder with only vocab.txt gets the same ids as tokenizer.json", async () => {
   const dir = await Deno.makeTempDir();
-  await Deno.copyFile(join(BERT, "vocab.txt"), join(dir, "vocab.txt"));
-  await Deno.copyFile(join(BERT, "tokenizer_config.json"), join(dir, "tokenizer_config.json"));
+  await Deno.writeTextFile(join(dir, "vocab.txt"), await bertVocabTxt());
+  await Deno.copyFile(join(EMBEDDED, "tokenizer_config.json"), join(dir, "tokenizer_config.json"));
   const fromVocab = await loadTokenizer(dir);
   for (const text of ["Hello World", "It's unflinchingly bleak, isn't it?", "Ünïcode café 123"]) {
     assert.deepStrictEqual(fromVocab.encode(text), tok.encode(text), text);

@@ -11,7 +11,7 @@ import { DistilBertForSequenceClassification, parameterShapes } from "./distilbe
  *
  * @example
  * ```ts
- * const model = await loadDistilBert("../shared/fixtures/distilbert-tiny/model");
+ * const model = await loadDistilBert("tests/fixtures/distilbert-tiny/model");
  * model.config.n_layers; // 3
  * ```
  */

@@ -1,4 +1,4 @@
-// The golden fixture of ../shared/fixtures/distilbert-tiny (outputs of an independent PyTorch
+// The golden fixture of tests/fixtures/distilbert-tiny (outputs of an independent PyTorch
 // implementation) and its inputs as tensors, shared by the model and pruning tests.
 import { join } from "node:path";
 import { TINY } from "./paths.ts";
