@@ -1,6 +1,13 @@
-// Rich notebook output: markdown tables and plotly figures that render in Jupyter (plotly's
-// MIME type), and survive an HTML export (an HTML fallback that carries plotly.js once).
-import { fileURLToPath } from "node:url";
+// Rich notebook output: markdown tables, markdown prose and plotly figures. A figure carries
+// plotly's MIME type (JupyterLab draws it with the jupyterlab-plotly renderer) and a small HTML
+// fallback that draws it where that renderer is missing, loading plotly.js from the kernel
+// (lib/plotly_server.ts) when the page has no window.Plotly: no output embeds plotly.js.
+import { plotlyUrl } from "./plotly_server.ts";
+import { keepOutputsWithTheirCell } from "./jupyter_outputs.ts";
+
+// Every notebook imports this module in its first cell: from then on the kernel keeps each
+// cell's outputs under that cell (see lib/jupyter_outputs.ts).
+keepOutputsWithTheirCell();
 
 /** A plotly figure: traces and layout, as plotly.js takes them. */
 export interface Figure {
@@ -10,52 +17,75 @@ export interface Figure {
 
 /** What the Deno Jupyter kernel calls to render a value. */
 const DISPLAY = Symbol.for("Jupyter.display");
-const PLOTLY_MIME = "application/vnd.plotly.v1+json";
+/** The MIME type JupyterLab's plotly renderer (and nteract, VS Code) draws. */
+export const PLOTLY_MIME = "application/vnd.plotly.v1+json";
 
 /** A value that renders as a MIME bundle in Jupyter. */
 export interface Displayable {
   [DISPLAY](): Record<string, unknown>;
 }
 
-let plotlySent = false;
-
-/** plotly.js (minified) from the project's dependencies. */
-export async function plotlyJs(): Promise<string> {
-  // Resolves through the import map to node_modules/…/plotly.js-dist-min/plotly.min.js.
-  return await Deno.readTextFile(fileURLToPath(import.meta.resolve("plotly.js-dist-min")));
+/** Where the HTML of a figure gets plotly.js when the page has none. */
+export interface PlotlySource {
+  /** plotly.js source to inline (a standalone HTML file). */
+  plotly?: string;
+  /** A URL to load plotly.js from, once per page (the kernel's server). */
+  plotlySrc?: string;
 }
 
 /**
- * A standalone HTML fragment that draws the figure; `plotly` is the plotly.js source to
- * inline (omit it when the page already has `window.Plotly`).
+ * An HTML fragment that draws the figure with the page's `window.Plotly`; without one it
+ * inlines `plotly` or loads `plotlySrc` (once per page), or says why nothing is drawn.
  *
  * @example
  * ```ts
- * const html = figureHtml(fig, await plotlyJs());
+ * const html = figureHtml(fig, { plotlySrc: await plotlyUrl() });
  * ```
  */
-export function figureHtml(figure: Figure, plotly?: string): string {
+export function figureHtml(figure: Figure, source: PlotlySource = {}): string {
   const id = `plot-${crypto.randomUUID()}`;
   const spec = JSON.stringify(figure).replaceAll("</", "<\\/");
-  return [
-    plotly
-      ? `<script type="text/javascript">${plotly.replaceAll("</script", "<\\/script")}</script>`
-      : "",
-    `<div id="${id}" style="width:100%;max-width:900px;height:${
+  const inline = source.plotly
+    ? `<script type="text/javascript">${
+      source.plotly.replaceAll("</script", "<\\/script")
+    }</script>\n`
+    : "";
+  return inline + [
+    `<div id="${id}" class="pruning-lab-figure" style="width:100%;max-width:900px;height:${
       figure.layout?.height ?? 420
     }px"></div>`,
-    `<script type="text/javascript">(function () { const spec = ${spec};`,
-    `  function draw() { window.Plotly.newPlot(${
-      JSON.stringify(id)
-    }, spec.data, spec.layout || {}, { responsive: true }); }`,
-    `  if (window.Plotly) draw(); else window.addEventListener("load", draw); })();</script>`,
+    `<script type="text/javascript">(function () {`,
+    `  const spec = ${spec};`,
+    `  const el = document.getElementById(${JSON.stringify(id)});`,
+    `  const draw = () => window.Plotly.newPlot(el, spec.data, spec.layout || {}, { responsive: true });`,
+    `  if (window.Plotly) return draw();`,
+    `  const src = ${JSON.stringify(source.plotlySrc ?? null)};`,
+    `  const missing = (why) => { el.style.height = "auto"; el.textContent = "Figure not drawn: " + why; };`,
+    `  if (!src) return missing("this page has no plotly.js; run the cell in Jupyter to see it.");`,
+    `  const failed = () => missing("plotly.js did not load from the kernel (" + src + "); re-run the cell.");`,
+    `  if (window.define && window.define.amd && window.require) {`,
+    `    // A page with RequireJS (the classic Notebook) takes plotly.js as an AMD module.`,
+    `    return window.require([src], (P) => { window.Plotly = window.Plotly || P; draw(); }, failed);`,
+    `  }`,
+    `  let script = document.querySelector("script[data-pruning-lab-plotly]");`,
+    `  if (!script) {`,
+    `    script = document.createElement("script");`,
+    `    script.src = src;`,
+    `    script.dataset.pruningLabPlotly = "loading";`,
+    `    script.addEventListener("load", () => { script.dataset.pruningLabPlotly = "loaded"; });`,
+    `    script.addEventListener("error", () => { script.dataset.pruningLabPlotly = "failed"; });`,
+    `    document.head.appendChild(script);`,
+    `  }`,
+    `  if (script.dataset.pruningLabPlotly !== "loading") return failed();`,
+    `  script.addEventListener("load", draw);`,
+    `  script.addEventListener("error", failed);`,
+    `})();</script>`,
   ].join("\n");
 }
 
 /**
- * A plotly figure for a notebook cell: Jupyter renders the plotly MIME type; the HTML
- * fallback (plotly.js inlined with the first figure of the session) keeps it visible in an
- * HTML export.
+ * A plotly figure for a notebook cell: plotly's MIME type for JupyterLab, an HTML fallback
+ * (plotly.js loaded from the kernel when the page lacks it) and a one-line text.
  *
  * @example
  * ```ts
@@ -67,9 +97,7 @@ export async function plot(
   layout: Record<string, unknown> = {},
 ): Promise<Figure & Displayable> {
   const figure: Figure = { data, layout };
-  const plotly = plotlySent ? undefined : await plotlyJs();
-  plotlySent = true;
-  const html = figureHtml(figure, plotly);
+  const html = figureHtml(figure, { plotlySrc: await plotlyUrl() });
   return {
     ...figure,
     [DISPLAY]: () => ({
