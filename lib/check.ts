@@ -42,7 +42,7 @@ export async function check(
 function report(id: string, points: number, result: CheckResult): CheckReport {
   const score = Math.round(result.fraction * points * 100) / 100;
   const line = `${
-    result.fraction === 1 ? "✅" : "❌"
+    result.fraction === 1 ? "✅ PASS" : "❌ FAIL"
   } ${id}: ${score}/${points} points — ${result.message}`;
   return {
     id,
