@@ -1,9 +1,10 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """Runs code cells in a real Jupyter kernel and prints their outputs as JSON.
 
-Usage: kernel_exec.py KERNEL_NAME CWD < cells.json   (a JSON list of code strings)
+Usage: kernel_exec.py KERNEL_NAME CWD [TIMEOUT] [--queued] < cells.json   (a JSON list of code)
 Unlike nbclient, it keeps listening briefly after the kernel reports idle, because the Deno
-kernel can send outputs after its idle status.
+kernel can send outputs after its idle status. With --queued it sends every cell at once, as
+JupyterLab's Run All does, and files each output under the cell its parent header names.
 """
 import json
 import queue
@@ -40,13 +41,46 @@ def run_cell(kc, code, timeout):
             idle_at = time.time()
 
 
+def run_queued(kc, cells, timeout):
+    ids = [kc.execute(code) for code in cells]
+    owner = {msg_id: i for i, msg_id in enumerate(ids)}
+    outputs = [[] for _ in cells]
+    idle, last_idle_at, deadline = set(), None, time.time() + timeout
+    while True:
+        wait = GRACE_SECONDS if len(idle) == len(cells) else max(0.1, deadline - time.time())
+        try:
+            msg = kc.get_iopub_msg(timeout=wait)
+        except queue.Empty:
+            if len(idle) < len(cells):
+                for i in range(len(cells)):
+                    if i not in idle:
+                        outputs[i].append({"type": "error", "ename": "Timeout", "evalue": f"cells ran over {timeout} s"})
+            return outputs
+        i = owner.get(msg["parent_header"].get("msg_id"))
+        if i is None:
+            continue
+        kind, content = msg["msg_type"], msg["content"]
+        if kind in ("execute_result", "display_data"):
+            outputs[i].append({"type": kind, "data": content["data"]})
+        elif kind == "stream":
+            outputs[i].append({"type": "stream", "name": content["name"], "text": content["text"]})
+        elif kind == "error":
+            outputs[i].append({"type": "error", "ename": content["ename"], "evalue": content["evalue"]})
+        elif kind == "status" and content["execution_state"] == "idle":
+            idle.add(i)
+
+
 def main():
-    kernel, cwd = sys.argv[1], sys.argv[2]
-    timeout = float(sys.argv[3]) if len(sys.argv) > 3 else 600
+    args = [a for a in sys.argv[1:] if a != "--queued"]
+    kernel, cwd = args[0], args[1]
+    timeout = float(args[2]) if len(args) > 2 else 600
     cells = json.load(sys.stdin)
     km, kc = start_new_kernel(kernel_name=kernel, cwd=cwd, startup_timeout=120)
     try:
-        json.dump([run_cell(kc, code, timeout) for code in cells], sys.stdout)
+        if "--queued" in sys.argv:
+            json.dump(run_queued(kc, cells, timeout), sys.stdout)
+        else:
+            json.dump([run_cell(kc, code, timeout) for code in cells], sys.stdout)
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)

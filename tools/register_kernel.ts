@@ -1,6 +1,12 @@
 // Registers the Deno Jupyter kernel for this course: kernel.json runs this project's pinned
 // Deno with NO_COLOR=1 (plain error text in notebooks) and the shell's DENO_DIR.
 import { join } from "node:path";
+import { jupyterCommand } from "./jupyter_env.ts";
+
+/** The kernel's name (its folder under `kernels/`) and the name Jupyter lists it under. */
+export const KERNEL_NAME = "deno";
+/** What Jupyter lists the kernel as; notebooks carry it in `metadata.kernelspec`. */
+export const KERNEL_DISPLAY_NAME = "Deno (Pruning Lab)";
 
 /**
  * The kernel.json content for a Deno binary and cache folder.
@@ -13,7 +19,7 @@ import { join } from "node:path";
 export function kernelSpec(deno: string, denoDir: string) {
   return {
     argv: [deno, "jupyter", "--kernel", "--conn", "{connection_file}"],
-    display_name: "Deno (Pruning Lab)",
+    display_name: KERNEL_DISPLAY_NAME,
     language: "typescript",
     env: { NO_COLOR: "1", DENO_DIR: denoDir },
   };
@@ -36,17 +42,19 @@ export function denoDir(): string {
  * ```
  */
 export async function registerKernel(dataDir: string, deno = Deno.execPath()): Promise<string> {
-  const dir = join(dataDir, "kernels", "deno");
+  const dir = join(dataDir, "kernels", KERNEL_NAME);
   await Deno.mkdir(dir, { recursive: true });
   const path = join(dir, "kernel.json");
   await Deno.writeTextFile(path, JSON.stringify(kernelSpec(deno, denoDir()), null, 2) + "\n");
   return path;
 }
 
-/** True when the Python Jupyter client that runs notebooks is installed. */
+/** True when the Python Jupyter client that runs notebooks is installed (set-up's venv or Debian's). */
 export async function jupyterPresent(): Promise<boolean> {
+  const python = jupyterCommand("python");
+  if (!python) return false;
   try {
-    const { success } = await new Deno.Command("/usr/bin/python3", {
+    const { success } = await new Deno.Command(python, {
       args: ["-c", "import jupyter_client"],
       stdout: "null",
       stderr: "null",
@@ -68,8 +76,8 @@ export async function jupyterPresent(): Promise<boolean> {
  */
 export async function registerForUser(): Promise<string> {
   if (!(await jupyterPresent())) {
-    return "Jupyter not found (/usr/bin/python3 has no jupyter_client): kernel not registered; " +
-      "install Jupyter (e.g. apt-get install jupyter-notebook) and rerun setup to use the notebooks";
+    return "Jupyter not found (no .tools/jupyter, no Debian jupyter_client): kernel not registered; " +
+      "rerun bash tools/setup.sh where pip reaches PyPI (or: apt-get install jupyter-notebook)";
   }
   const dataDir = Deno.env.get("JUPYTER_DATA_DIR") ??
     join(Deno.env.get("HOME") ?? ".", ".local", "share", "jupyter");

@@ -3,6 +3,7 @@
 import { join } from "node:path";
 import { ROOT } from "./paths.ts";
 import { registerKernel } from "../../tools/register_kernel.ts";
+import { requireTool } from "../../tools/jupyter_env.ts";
 import { type Notebook, sourceOf } from "lib/grader/notebook.ts";
 
 /** One output of a cell, as kernel_exec.py reports it. */
@@ -16,7 +17,9 @@ export interface KernelOutput {
 }
 
 /**
- * Executes cells in order in a fresh kernel started in `cwd`; `env` adds variables.
+ * Executes cells in order in a fresh kernel started in `cwd`; `env` adds variables. With
+ * `queued`, every cell is sent at once (as JupyterLab's Run All does) and each output is filed
+ * under the cell the kernel says it belongs to.
  *
  * @example
  * ```ts
@@ -28,12 +31,20 @@ export async function runInKernel(
   cwd: string,
   env: Record<string, string> = {},
   timeoutSeconds = 600,
+  { queued = false }: { queued?: boolean } = {},
 ): Promise<KernelOutput[][]> {
+  const python = requireTool("python");
   const dataDir = await Deno.makeTempDir();
   try {
     await registerKernel(dataDir);
-    const child = new Deno.Command("/usr/bin/python3", {
-      args: [join(ROOT, "tools", "kernel_exec.py"), "deno", cwd, String(timeoutSeconds)],
+    const child = new Deno.Command(python, {
+      args: [
+        join(ROOT, "tools", "kernel_exec.py"),
+        "deno",
+        cwd,
+        String(timeoutSeconds),
+        ...(queued ? ["--queued"] : []),
+      ],
       env: { ...env, JUPYTER_PATH: dataDir },
       stdin: "piped",
       stdout: "piped",
