@@ -228,12 +228,14 @@ if (import.meta.main) {
       out: { type: "string", default: "data/cache/converted/all-minilm-l6-v2" },
       tokenizer: { type: "string" },
       seed: { type: "string", default: "42" },
+      "source-name": { type: "string", default: "sentence-transformers/all-MiniLM-L6-v2" },
     },
   });
   if (!args.source) {
     console.error(
       "usage: deno run -A tools/convert_bert.ts --source <folder with config.json, " +
-        "model.safetensors, vocab.txt> [--out <folder>] [--tokenizer <folder>] [--seed 42]",
+        "model.safetensors, vocab.txt> [--out <folder>] [--tokenizer <folder>] [--seed 42] " +
+        "[--source-name sentence-transformers/all-MiniLM-L6-v2]",
     );
     Deno.exit(2);
   }
@@ -259,9 +261,13 @@ if (import.meta.main) {
   }
   await saveDistilBert(model, args.out!);
   await copyTokenizerFiles(tokenizerDir, args.out!);
+  // The source's own card (HF front matter) states its license.
+  const sourceCard = await Deno.readTextFile(join(source, "README.md")).catch(() => "");
   const conversion = {
     source: {
-      model: (bertConfig._name_or_path as string | undefined) ?? basename(source),
+      name: args["source-name"],
+      license: sourceCard.match(/^license: *(.+)$/m)?.[1] ?? "unknown (no README.md front matter)",
+      baseModel: bertConfig._name_or_path as string | undefined,
       folder: source,
       package: await packageOf(source),
       modelSha256: await sha256(weights),
