@@ -96,7 +96,7 @@ export async function plot(
   data: Record<string, unknown>[],
   layout: Record<string, unknown> = {},
 ): Promise<Figure & Displayable> {
-  const figure: Figure = { data, layout };
+  const figure: Figure = { data, layout: titlesAsObjects(layout) };
   const html = figureHtml(figure, { plotlySrc: await plotlyUrl() });
   return {
     ...figure,
@@ -106,6 +106,22 @@ export async function plot(
       "text/plain": `Figure: ${data.length} trace(s)${titleOf(layout)}`,
     }),
   };
+}
+
+/**
+ * The layout with every string title (`title: "…"`, also on axes) as `{ text: "…" }`:
+ * plotly.js 3, which JupyterLab's renderer bundles, no longer draws string titles.
+ */
+function titlesAsObjects(layout: Record<string, unknown>): Record<string, unknown> {
+  const fixed = (part: unknown) =>
+    part && typeof part === "object" && typeof (part as { title?: unknown }).title === "string"
+      ? { ...part, title: { text: (part as { title: string }).title } }
+      : part;
+  const out: Record<string, unknown> = fixed(layout) as Record<string, unknown>;
+  for (const [key, value] of Object.entries(out)) {
+    if (/^[xyz]axis\d*$/.test(key)) out[key] = fixed(value);
+  }
+  return out;
 }
 
 function titleOf(layout: Record<string, unknown>): string {

@@ -32,6 +32,20 @@ Deno.test("a figure is plotly's MIME type plus a few KB of HTML, never plotly.js
   assert.strictEqual(bundle["text/plain"], "Figure: 1 trace(s) — t");
 });
 
+Deno.test("string titles become { text } (plotly.js 3 draws no string titles)", async () => {
+  const figure = await plot([{ type: "bar", x: [1], y: [1] }], {
+    title: "Speedup",
+    xaxis: { title: "variant" },
+    yaxis2: { title: { text: "kept" } },
+  });
+  assert.deepStrictEqual(figure.layout, {
+    title: { text: "Speedup" },
+    xaxis: { title: { text: "variant" } },
+    yaxis2: { title: { text: "kept" } },
+  });
+  assert.strictEqual(bundleOf(figure)["text/plain"], "Figure: 1 trace(s) — Speedup");
+});
+
 Deno.test("the kernel's plotly.js server answers with the library, and 404 elsewhere", async () => {
   const url = (await plotlyUrl())!;
   const ok = await fetch(url);
