@@ -1,7 +1,10 @@
 // The in-notebook `check("<todo id>")`: runs that TODO's check on the names the student's
-// cells defined in the running kernel and shows ✅/❌, points and the message.
+// cells defined in the running kernel, on inputs drawn fresh for this call, and shows
+// ✅/❌, points and the message.
 import { type CheckDefinition, type CheckResult, runCheck } from "./grader/checks.ts";
 import { courseChecks } from "./checks/mod.ts";
+import { fixtures, freshSeed } from "./grader/fixtures.ts";
+import { localStudent } from "./grader/local_student.ts";
 
 /** A check's outcome, displayed in Jupyter as one line. */
 export interface CheckReport extends CheckResult {
@@ -12,7 +15,8 @@ export interface CheckReport extends CheckResult {
 
 /**
  * Checks one TODO of the running notebook: looks up the names it defines in the kernel's
- * global scope, runs its check and returns a report that Jupyter shows as one line.
+ * global scope, runs its check on fresh inputs (a new seed each call; `seed` repeats one) and
+ * returns a report that Jupyter shows as one line.
  *
  * @example
  * ```ts
@@ -22,6 +26,7 @@ export interface CheckReport extends CheckResult {
 export async function check(
   id: string,
   checks: CheckDefinition[] = courseChecks(),
+  seed: number = freshSeed(),
 ): Promise<CheckReport> {
   const definition = checks.find((c) => c.id === id);
   if (!definition) {
@@ -36,7 +41,12 @@ export async function check(
       // not defined yet: runCheck reports it
     }
   }
-  return report(id, definition.points, await runCheck(definition, defined));
+  const student = localStudent(defined, id);
+  return report(
+    id,
+    definition.points,
+    await runCheck(definition, { student, fx: fixtures(seed, id) }),
+  );
 }
 
 function report(id: string, points: number, result: CheckResult): CheckReport {

@@ -1,5 +1,6 @@
 // The course's evaluation pipeline: accuracy, per-example latency (warm-up, p50/p95),
 // throughput, parameters, in-memory and on-disk size of a classifier on labelled sentences.
+import { courseReference } from "./grader/delegation.ts";
 import { join } from "node:path";
 import { tf } from "./tf.ts";
 import type { DistilBertForSequenceClassification } from "./model/distilbert.ts";
@@ -59,42 +60,45 @@ export function quantile(values: number[], q: number): number {
  * report.accuracy; // 0.8…
  * ```
  */
-export async function evaluateClassifier(
-  model: DistilBertForSequenceClassification,
-  tokenizer: TextTokenizer,
-  data: LabelledSentence[],
-  options: EvaluationOptions = {},
-): Promise<EvaluationReport> {
-  const texts = data.map((d) => d.sentence);
-  const samples = texts.slice(0, options.latencySamples ?? 100);
-  for (let i = 0; i < (options.warmup ?? 5); i++) {
-    predictProbabilities(model, tokenizer, [samples[i % samples.length]]);
-  }
-  const started = performance.now();
-  const probabilities = predictProbabilities(model, tokenizer, texts, {
-    batchSize: options.batchSize ?? 32,
-    onProgress: (done, total) => options.onProgress?.("batched", done, total),
-  });
-  const seconds = (performance.now() - started) / 1000;
-  const latencies = samples.map((text, i) => {
-    const t = performance.now();
-    predictProbabilities(model, tokenizer, [text]);
-    options.onProgress?.("latency", i + 1, samples.length);
-    return performance.now() - t;
-  });
-  const parameters = model.numParameters();
-  return {
-    examples: texts.length,
-    accuracy: accuracyOf(probabilities, data.map((d) => d.label)),
-    latencyP50Ms: quantile(latencies, 0.5),
-    latencyP95Ms: quantile(latencies, 0.95),
-    throughputPerSecond: texts.length / seconds,
-    parameters,
-    inMemoryMB: [...model.params.values()].reduce((n, p) => n + p.size * bytesOf(p.dtype), 0) /
-      1e6,
-    onDiskMB: options.modelDir ? await fileMB(join(options.modelDir, "model.safetensors")) : null,
-  };
-}
+export const evaluateClassifier = courseReference(
+  "02.evaluate_model",
+  async function evaluateClassifier(
+    model: DistilBertForSequenceClassification,
+    tokenizer: TextTokenizer,
+    data: LabelledSentence[],
+    options: EvaluationOptions = {},
+  ): Promise<EvaluationReport> {
+    const texts = data.map((d) => d.sentence);
+    const samples = texts.slice(0, options.latencySamples ?? 100);
+    for (let i = 0; i < (options.warmup ?? 5); i++) {
+      predictProbabilities(model, tokenizer, [samples[i % samples.length]]);
+    }
+    const started = performance.now();
+    const probabilities = predictProbabilities(model, tokenizer, texts, {
+      batchSize: options.batchSize ?? 32,
+      onProgress: (done, total) => options.onProgress?.("batched", done, total),
+    });
+    const seconds = (performance.now() - started) / 1000;
+    const latencies = samples.map((text, i) => {
+      const t = performance.now();
+      predictProbabilities(model, tokenizer, [text]);
+      options.onProgress?.("latency", i + 1, samples.length);
+      return performance.now() - t;
+    });
+    const parameters = model.numParameters();
+    return {
+      examples: texts.length,
+      accuracy: accuracyOf(probabilities, data.map((d) => d.label)),
+      latencyP50Ms: quantile(latencies, 0.5),
+      latencyP95Ms: quantile(latencies, 0.95),
+      throughputPerSecond: texts.length / seconds,
+      parameters,
+      inMemoryMB: [...model.params.values()].reduce((n, p) => n + p.size * bytesOf(p.dtype), 0) /
+        1e6,
+      onDiskMB: options.modelDir ? await fileMB(join(options.modelDir, "model.safetensors")) : null,
+    };
+  },
+);
 
 function bytesOf(dtype: tf.DataType): number {
   return dtype === "float32" || dtype === "int32" ? 4 : 1;

@@ -1,5 +1,6 @@
 // Batched prediction: texts -> class probabilities, batching texts of similar length together
 // (dynamic padding) and returning results in the input order.
+import { courseReference } from "./grader/delegation.ts";
 import { tf } from "./tf.ts";
 import type { DistilBertForSequenceClassification } from "./model/distilbert.ts";
 import type { TextTokenizer } from "./tokenizer.ts";
@@ -21,7 +22,7 @@ export interface PredictOptions {
  * const [[neg, pos]] = predictProbabilities(model, tokenizer, ["a wonderful film"]);
  * ```
  */
-export function predictProbabilities(
+export const predictProbabilities = courseReference("02.pipeline", function predictProbabilities(
   model: DistilBertForSequenceClassification,
   tokenizer: TextTokenizer,
   texts: string[],
@@ -45,7 +46,7 @@ export function predictProbabilities(
     options.onProgress?.(Math.min(start + batchSize, texts.length), texts.length);
   }
   return out;
-}
+});
 
 /**
  * Fraction of texts whose most probable class equals the label.
@@ -55,10 +56,13 @@ export function predictProbabilities(
  * accuracyOf([[0.2, 0.8], [0.9, 0.1]], [1, 1]); // 0.5
  * ```
  */
-export function accuracyOf(probabilities: number[][], labels: number[]): number {
-  let correct = 0;
-  probabilities.forEach((p, i) => {
-    if (p.indexOf(Math.max(...p)) === labels[i]) correct++;
-  });
-  return correct / labels.length;
-}
+export const accuracyOf = courseReference(
+  "02.accuracy",
+  function accuracyOf(probabilities: number[][], labels: number[]): number {
+    let correct = 0;
+    probabilities.forEach((p, i) => {
+      if (p.indexOf(Math.max(...p)) === labels[i]) correct++;
+    });
+    return correct / labels.length;
+  },
+);

@@ -1,4 +1,5 @@
 // Small statistics for comparing importance rankings: ranks with ties, Spearman correlation.
+import { courseReference } from "./grader/delegation.ts";
 
 /**
  * Ranks (1 = smallest), ties getting their average rank, as scipy.stats.rankdata.
@@ -55,6 +56,9 @@ export function pearson(a: number[], b: number[]): number {
  * spearman([0.1, 0.5, 0.3], [1, 9, 4]); // 1
  * ```
  */
-export function spearman(a: number[], b: number[]): number {
-  return pearson(ranks(a), ranks(b));
-}
+export const spearman = courseReference(
+  "03.spearman",
+  function spearman(a: number[], b: number[]): number {
+    return pearson(ranks(a), ranks(b));
+  },
+);

@@ -1,15 +1,28 @@
 // `deno task grade <files or folders> [--out <dir>]`: grades notebooks in sandboxed
-// subprocesses, in parallel. With --out: gradebook.csv + <student>/results.json and
-// feedback.md. Without: a self-grade table per notebook.
+// subprocesses, in parallel, on fixtures drawn from one seed per run (`--seed` repeats it).
+// With --out: gradebook.csv (written row by row; `--resume` skips students already in it)
+// + <student>/results.json and feedback.md. Without: a self-grade table per notebook.
+// The grader runs with a private DENO_DIR under its work folder, so nothing it compiles
+// (hidden checks, submissions) stays in the user's cache.
 import { parseArgs } from "node:util";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
+// @ts-types="@types/papaparse"
+import Papa from "papaparse";
 import {
   gradeSubmission,
   loadCheckSources,
+  notebookNumber,
   studentOf,
   type SubmissionResult,
 } from "lib/grader/grade.ts";
-import { selfGradeTable, writeGradingOutputs } from "lib/grader/report.ts";
+import {
+  FolderNames,
+  gradebookFields,
+  gradebookRow,
+  selfGradeTable,
+  writeStudentOutputs,
+} from "lib/grader/report.ts";
+import { freshSeed } from "lib/grader/fixtures.ts";
 import { PROJECT_ROOT } from "lib/paths.ts";
 import { progressLine } from "lib/progress.ts";
 
@@ -23,15 +36,53 @@ const { values: args, positionals } = parseArgs({
     "show-hidden": { type: "boolean", default: false },
     "check-seconds": { type: "string", default: "60" },
     "import-seconds": { type: "string", default: "120" },
-    "memory-mb": { type: "string", default: "2048" },
+    "memory-mb": { type: "string", default: "3072" },
+    seed: { type: "string" },
+    resume: { type: "boolean", default: false },
   },
 });
 
 if (positionals.length === 0) {
   console.error(
-    "usage: deno task grade <notebook files or folders> [--out <dir>] [--hidden-checks <dir>]",
+    "usage: deno task grade <notebook files or folders> [--out <dir>] [--seed N] [--resume] [--hidden-checks <dir>]",
   );
   Deno.exit(2);
+}
+const seed = args.seed === undefined ? freshSeed() : Number(args.seed);
+if (!Number.isInteger(seed) || seed <= 0) {
+  console.error(`grade: --seed ${args.seed}: expected a positive integer`);
+  Deno.exit(2);
+}
+if (args.resume && !args.out) {
+  console.error("grade: --resume needs --out (the folder whose gradebook.csv to continue)");
+  Deno.exit(2);
+}
+const workDir = args.out
+  ? join(resolve(args.out), ".grader-work")
+  : await Deno.makeTempDir({ prefix: "pruning-lab-grader-" });
+
+// Run the grading itself with a private DENO_DIR (removed at the end).
+if (Deno.env.get("PRUNING_LAB_GRADER_INNER") !== "1") {
+  await Deno.mkdir(workDir, { recursive: true });
+  const denoDir = await Deno.makeTempDir({ dir: workDir, prefix: "deno-dir-" });
+  const inner = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "--cached-only",
+      import.meta.filename!,
+      ...Deno.args,
+      "--seed",
+      String(seed),
+    ],
+    env: { PRUNING_LAB_GRADER_INNER: "1", DENO_DIR: denoDir },
+    stdin: "inherit",
+    stdout: "inherit",
+    stderr: "inherit",
+  });
+  const { code } = await inner.output();
+  await Deno.remove(args.out ? workDir : workDir, { recursive: true }).catch(() => {});
+  Deno.exit(code);
 }
 
 /** Notebook files under the given paths (folders searched recursively; checkpoints skipped). */
@@ -48,8 +99,14 @@ function collect(paths: string[]): { file: string; root: string }[] {
     if (info.isFile) found.push({ file: p, root: join(p, "..") });
     else {
       const walk = (dir: string) => {
-        for (const e of [...Deno.readDirSync(dir)].sort((a, b) => a.name.localeCompare(b.name))) {
-          if (e.name === ".ipynb_checkpoints") continue;
+        let entries: Deno.DirEntry[] = [];
+        try {
+          entries = [...Deno.readDirSync(dir)].sort((a, b) => a.name.localeCompare(b.name));
+        } catch (e) {
+          console.error(`grade: ${dir}: cannot be listed (${(e as Error).message}); skipped`);
+        }
+        for (const e of entries) {
+          if (e.name === ".ipynb_checkpoints" || e.name === ".grader-work") continue;
           const full = join(dir, e.name);
           if (e.isDirectory) walk(full);
           else if (e.name.endsWith(".ipynb")) found.push({ file: full, root: p });
@@ -66,41 +123,89 @@ const sources = await loadCheckSources(
   [join(PROJECT_ROOT, "lib", "checks", "mod.ts"), ...args.checks!.map((c) => resolve(c))],
   args["hidden-checks"]!.map((d) => resolve(d)),
 );
-const shared = join(PROJECT_ROOT, "..", "shared");
 const limits = {
   checkSeconds: Number(args["check-seconds"]),
   importSeconds: Number(args["import-seconds"]),
   memoryMB: Number(args["memory-mb"]),
-  readable: [join(shared, "fixtures"), join(shared, "data", "bert-base-uncased")],
-  // With --out, even the grader's temporary modules stay inside it (removed at the end).
-  workDir: args.out ? join(resolve(args.out), ".grader-work") : undefined,
+  // Even the grader's temporary modules stay inside --out (removed at the end).
+  workDir,
 };
 
-const results: SubmissionResult[] = new Array(submissions.length);
-const line = progressLine(args.out !== undefined);
+// The gradebook's columns: every check of the notebooks in this batch.
+const numbers = new Set(submissions.map((s) => notebookNumber(s.file)).filter(Boolean));
+const ids = sources.flatMap((s) => s.definitions.map((d) => d.id)).filter((id) =>
+  numbers.has(id.slice(0, 2))
+);
+
+const out = args.out ? resolve(args.out) : undefined;
+const gradebook = out ? join(out, "gradebook.csv") : undefined;
+const done = new Set<string>();
+const folders = new FolderNames();
+let todo = submissions;
+if (out && gradebook) {
+  await Deno.mkdir(out, { recursive: true });
+  let previous: Record<string, string>[] = [];
+  if (args.resume) {
+    const text = await Deno.readTextFile(gradebook).catch(() => "");
+    previous = Papa.parse<Record<string, string>>(text.trim(), { header: true }).data
+      .filter((r) => r.file);
+  }
+  for (const r of previous) {
+    done.add(r.file);
+    folders.take(r.folder || r.student);
+  }
+  todo = submissions.filter((s) => !done.has(s.file));
+  if (previous.length === 0) {
+    await Deno.writeTextFile(
+      gradebook,
+      Papa.unparse({ fields: gradebookFields(ids), data: [] }).trim() + "\n",
+    );
+  }
+  if (args.resume) console.error(`resume: ${done.size} already graded, ${todo.length} to go`);
+}
+
+const results: SubmissionResult[] = [];
+const line = progressLine(out !== undefined);
 let next = 0;
 let finished = 0;
+let writing = Promise.resolve();
 const worker = async () => {
-  while (next < submissions.length) {
+  while (next < todo.length) {
     const i = next++;
-    const { file, root } = submissions[i];
-    results[i] = await gradeSubmission(file, studentOf(file, root), sources, limits);
+    const { file, root } = todo[i];
+    const student = studentOf(file, root);
+    const result = await gradeSubmission(file, student, sources, limits, seed);
+    results[i] = result;
     finished++;
-    line.update(`graded ${finished}/${submissions.length}`, true);
+    if (out && gradebook) {
+      // One row at a time, in finishing order: a killed batch keeps every finished row.
+      writing = writing.then(async () => {
+        const folder = folders.take(
+          submissions.filter((s) => studentOf(s.file, s.root) === student).length > 1
+            ? `${student}-${basename(file, ".ipynb")}`
+            : student,
+        );
+        await writeStudentOutputs(out, folder, result, args["show-hidden"]);
+        await Deno.writeTextFile(gradebook, gradebookRow(result, ids, folder) + "\n", {
+          append: true,
+        });
+      }).catch((e) => console.error(`grade: could not write ${student}'s results: ${e.message}`));
+    }
+    line.update(`graded ${finished}/${todo.length}`, true);
   }
 };
 await Promise.all(Array.from({ length: Math.max(1, Number(args.jobs)) }, worker));
+await writing;
 line.clear();
 
-if (args.out) {
-  await Deno.remove(limits.workDir!, { recursive: true }).catch(() => {});
-  await writeGradingOutputs(resolve(args.out), results, args["show-hidden"]);
+if (out) {
   const total = results.reduce((s, r) => s + r.total, 0);
   console.log(
-    `graded ${results.length} submission(s) into ${args.out} (mean ${
+    `graded ${results.length} submission(s) into ${args.out} with seed ${seed} (mean ${
       (total / Math.max(1, results.length)).toFixed(2)
     } points)`,
   );
 } else {
   for (const r of results) console.log(selfGradeTable(r, args["show-hidden"]) + "\n");
+  console.log(`seed ${seed} (grade again with --seed ${seed} to repeat these inputs)`);
 }

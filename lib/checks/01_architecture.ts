@@ -1,27 +1,37 @@
-// Checks of notebook 01 (architecture inspection). Each builds small random DistilBERTs and
-// compares the student's function with the reference computed here, at check time.
-import { defineChecks, expectClose, fail, partial, show } from "../grader/checks.ts";
-import { distilbertBaseConfig, type DistilBertConfig, headDim } from "../model/config.ts";
-import type { DistilBertForSequenceClassification } from "../model/distilbert.ts";
-import { tinyDistilBert } from "./tiny_distilbert.ts";
+// Checks of notebook 01 (architecture inspection). Each draws small random DistilBERTs (sizes,
+// pruned heads, FFN widths, frozen parts) from the run's fixtures, has the student's function
+// count on them, and compares with counts made here.
+import {
+  call,
+  defineChecks,
+  expectClose,
+  fail,
+  partial,
+  show,
+  type Student,
+  value,
+} from "../grader/checks.ts";
+import type { Plain, Recipe } from "../grader/probe.ts";
+import { distilbertBaseConfig, type DistilBertConfig, parseConfig } from "../model/config.ts";
 import { parameterBreakdown } from "../model/parameters.ts";
+import { distilbertRecipe, onModel, randomConfig, randomPrunedHeads } from "./tiny_distilbert.ts";
+import type { Fixtures } from "../grader/fixtures.ts";
 
-type Model = DistilBertForSequenceClassification;
-
-/** Runs `body` on a fresh tiny model and disposes it. */
-async function withModel<T>(
-  extra: Partial<DistilBertConfig>,
-  body: (m: Model) => T | Promise<T>,
-): Promise<T> {
-  const model = await tinyDistilBert(extra);
-  try {
-    return await body(model);
-  } finally {
-    model.dispose();
-  }
+/** The student's function on one model recipe. */
+async function onStudentModel(student: Student, name: string, recipe: Recipe, what: string) {
+  return value(await call(student, name, [{ ref: "m" }], { objects: { m: recipe } }), what);
 }
 
-const PRUNED = { pruned_heads: { "0": [1], "2": [0, 3] } };
+/** A random model with pruned heads and narrower FFNs in some layers. */
+function prunedRecipe(fx: Fixtures): Recipe {
+  const config = randomConfig(fx);
+  config.pruned_heads = randomPrunedHeads(fx, config);
+  config.pruning_lab_ffn_dims = Array.from(
+    { length: config.n_layers! },
+    () => fx.int(3, config.hidden_dim!),
+  );
+  return distilbertRecipe(fx, config);
+}
 
 export default defineChecks([
   {
@@ -29,64 +39,94 @@ export default defineChecks([
     points: 2,
     title: "Count all parameters",
     uses: ["countParameters"],
-    run: ({ countParameters }) =>
-      withModel(
-        {},
-        (m) =>
-          expectClose(
-            (countParameters as (m: Model) => number)(m),
-            m.numParameters(),
-            "countParameters(3-layer model)",
-          ),
-      ),
+    run: async ({ student, fx }) => {
+      const recipe = prunedRecipe(fx);
+      const want = await onModel(recipe, (m) => m.numParameters());
+      const what = "countParameters(a random pruned model)";
+      return expectClose(
+        await onStudentModel(student, "countParameters", recipe, what),
+        want,
+        what,
+      );
+    },
   },
   {
     id: "01.count_trainable_parameters",
     points: 2,
     title: "Count trainable parameters",
     uses: ["countTrainableParameters"],
-    run: ({ countTrainableParameters }) =>
-      withModel({}, (m) => {
-        const f = countTrainableParameters as (m: Model) => number;
-        const all = expectClose(f(m), m.numParameters(), "all trainable");
-        for (const [name, p] of m.params) {
-          if (name.startsWith("distilbert.embeddings.")) p.trainable = false;
-        }
-        const frozen = [...m.params.values()].filter((p) => p.trainable).reduce(
-          (s, p) => s + p.size,
-          0,
-        );
-        const some = expectClose(
-          f(m),
-          frozen,
-          "with the embeddings frozen (variable.trainable = false)",
-        );
-        return partial([{ ok: all.fraction === 1, message: all.message }, {
-          ok: some.fraction === 1,
-          message: some.message,
-        }]);
-      }),
+    run: async ({ student, fx }) => {
+      const parts = [
+        "distilbert.embeddings.",
+        "distilbert.transformer.layer.0.",
+        "pre_classifier.",
+      ];
+      const frozen = fx.shuffled(parts).slice(0, fx.int(1, parts.length));
+      const all = distilbertRecipe(fx, randomConfig(fx));
+      const some = distilbertRecipe(fx, randomConfig(fx), { frozen });
+      const count = (m: { params: Map<string, { trainable: boolean; size: number }> }) =>
+        [...m.params.values()].filter((p) => p.trainable).reduce((s, p) => s + p.size, 0);
+      const [wantAll, wantSome] = [await onModel(all, count), await onModel(some, count)];
+      const f = "countTrainableParameters";
+      const gotAll = await onStudentModel(student, f, all, `${f}(a model, all trainable)`);
+      const what = `with ${frozen.join(", ")} frozen (variable.trainable = false)`;
+      const gotSome = await onStudentModel(student, f, some, what);
+      return partial([
+        {
+          ok: gotAll === wantAll,
+          message: `all trainable: expected ${wantAll}, got ${show(gotAll)}`,
+        },
+        {
+          ok: gotSome === wantSome,
+          message: `${what}: expected ${wantSome}, got ${show(gotSome)}`,
+        },
+      ]);
+    },
   },
   {
     id: "01.size_mb",
     points: 1,
     title: "Size in MB at 4 bytes per parameter",
     uses: ["sizeInMB"],
-    run: ({ sizeInMB }) =>
-      expectClose((sizeInMB as (n: number) => number)(2_500_000), 10, "sizeInMB(2,500,000)", 1e-9),
+    run: async ({ student, fx }) => {
+      const n = fx.int(100_000, 90_000_000);
+      const what = `sizeInMB(${n})`;
+      return expectClose(
+        value(await call(student, "sizeInMB", [n]), what),
+        n * 4 / 1e6,
+        what,
+        1e-9,
+      );
+    },
   },
   {
     id: "01.count_heads",
     points: 2,
     title: "Count attention heads (also after pruning)",
     uses: ["countAttentionHeads"],
-    run: async ({ countAttentionHeads }) => {
-      const f = countAttentionHeads as (m: Model) => number;
-      const full = await withModel({}, (m) => f(m));
-      const pruned = await withModel(PRUNED, (m) => f(m));
+    run: async ({ student, fx }) => {
+      const config = randomConfig(fx);
+      const full = distilbertRecipe(fx, config);
+      const plan = randomPrunedHeads(fx, config);
+      const pruned = distilbertRecipe(fx, { ...config, pruned_heads: plan });
+      const f = "countAttentionHeads";
+      const heads = config.n_layers! * config.n_heads!;
+      const removed = Object.values(plan).reduce((s, h) => s + h.length, 0);
+      const gotFull = await onStudentModel(student, f, full, `${f}(unpruned model)`);
+      const gotPruned = await onStudentModel(student, f, pruned, `${f}(pruned model)`);
       return partial([
-        { ok: full === 12, message: `unpruned 3x4 model: expected 12, got ${show(full)}` },
-        { ok: pruned === 9, message: `after pruning 3 heads: expected 9, got ${show(pruned)}` },
+        {
+          ok: gotFull === heads,
+          message: `unpruned ${config.n_layers}x${config.n_heads} model: expected ${heads}, got ${
+            show(gotFull)
+          }`,
+        },
+        {
+          ok: gotPruned === heads - removed,
+          message: `after pruning ${removed} heads (${show(plan)}): expected ${
+            heads - removed
+          }, got ${show(gotPruned)}`,
+        },
       ]);
     },
   },
@@ -95,57 +135,82 @@ export default defineChecks([
     points: 3,
     title: "Parameters by component",
     uses: ["parametersByComponent"],
-    run: ({ parametersByComponent }) =>
-      withModel(PRUNED, (m) => {
-        const got = (parametersByComponent as (m: Model) => Record<string, number>)(m);
-        const want = parameterBreakdown(m);
-        if (!got || typeof got !== "object") {
-          return fail(`expected an object like ${show(want)}, got ${show(got)}`);
-        }
-        return partial(
-          Object.entries(want).map(([k, v]) => ({
-            ok: got[k] === v,
-            message: `${k}: expected ${v}, got ${show(got[k])}`,
-          })),
-        );
-      }),
+    run: async ({ student, fx }) => {
+      const recipe = prunedRecipe(fx);
+      const want = await onModel(recipe, (m) => parameterBreakdown(m));
+      const got = await onStudentModel(
+        student,
+        "parametersByComponent",
+        recipe,
+        "parametersByComponent(a random pruned model)",
+      ) as Record<string, Plain>;
+      if (!got || typeof got !== "object" || Array.isArray(got)) {
+        return fail(`expected an object like ${show(want)}, got ${show(got)}`);
+      }
+      return partial(
+        Object.entries(want).map(([k, v]) => ({
+          ok: got[k] === v,
+          message: `${k}: expected ${v}, got ${show(got[k])}`,
+        })),
+      );
+    },
   },
   {
     id: "01.per_head_and_neuron",
     points: 2,
     title: "Parameters per head and per FFN neuron",
     uses: ["parametersPerHead", "parametersPerNeuron"],
-    run: async ({ parametersPerHead, parametersPerNeuron }) => {
+    run: async ({ student, fx }) => {
       // Reference from the counts: what one head / one neuron adds to a model.
+      const raw = randomConfig(fx);
+      const config = parseConfig(raw as Record<string, unknown>) as unknown as Plain;
+      const seed = fx.int(1, 1000);
       const count = (extra: Partial<DistilBertConfig>) =>
-        withModel(extra, (m) => ({ n: m.numParameters(), c: m.config }));
+        onModel(
+          { recipe: "distilbert", config: { ...raw, ...extra }, seed },
+          (m) => m.numParameters(),
+        );
       const full = await count({});
-      const oneHeadLess = await count({ pruned_heads: { "1": [2] } });
-      const oneNeuronLess = await count({ pruning_lab_ffn_dims: [24, 23, 24] });
-      const perHead = (parametersPerHead as (c: DistilBertConfig) => number)(full.c);
-      const perNeuron = (parametersPerNeuron as (c: DistilBertConfig) => number)(full.c);
-      const base = distilbertBaseConfig();
+      const oneHeadLess = await count({ pruned_heads: { "1": [fx.int(0, raw.n_heads! - 1)] } });
+      const dims = Array.from({ length: raw.n_layers! }, () => raw.hidden_dim!);
+      dims[fx.int(0, raw.n_layers! - 1)]--;
+      const oneNeuronLess = await count({ pruning_lab_ffn_dims: dims });
+      const base = distilbertBaseConfig() as unknown as Plain;
+      const ask = async (name: string, c: Plain, what: string) =>
+        value(await call(student, name, [c]), what);
+      const perHead = await ask("parametersPerHead", config, "parametersPerHead(config)");
+      const perNeuron = await ask("parametersPerNeuron", config, "parametersPerNeuron(config)");
+      const baseHead = await ask("parametersPerHead", base, "parametersPerHead(DistilBERT-base)");
+      const baseNeuron = await ask(
+        "parametersPerNeuron",
+        base,
+        "parametersPerNeuron(DistilBERT-base)",
+      );
+      const size = 768 / 12;
       return partial([
         {
-          ok: perHead === full.n - oneHeadLess.n,
-          message: `per head (dim 16, 4 heads): expected ${full.n - oneHeadLess.n}, got ${
-            show(perHead)
-          }`,
+          ok: perHead === full - oneHeadLess,
+          message: `per head (dim ${raw.dim}, ${raw.n_heads} heads): expected ${
+            full - oneHeadLess
+          }, got ${show(perHead)}`,
         },
         {
-          ok: perNeuron === full.n - oneNeuronLess.n,
-          message: `per neuron (dim 16): expected ${full.n - oneNeuronLess.n}, got ${
+          ok: perNeuron === full - oneNeuronLess,
+          message: `per neuron (dim ${raw.dim}): expected ${full - oneNeuronLess}, got ${
             show(perNeuron)
           }`,
         },
         {
-          ok: (parametersPerHead as (c: DistilBertConfig) => number)(base) ===
-            4 * 768 * headDim(base) + 3 * headDim(base),
-          message: "per head for DistilBERT-base is wrong",
+          ok: baseHead === 4 * 768 * size + 3 * size,
+          message: `per head for DistilBERT-base: expected ${4 * 768 * size + 3 * size}, got ${
+            show(baseHead)
+          }`,
         },
         {
-          ok: (parametersPerNeuron as (c: DistilBertConfig) => number)(base) === 2 * 768 + 1,
-          message: "per neuron for DistilBERT-base is wrong",
+          ok: baseNeuron === 2 * 768 + 1,
+          message: `per neuron for DistilBERT-base: expected ${2 * 768 + 1}, got ${
+            show(baseNeuron)
+          }`,
         },
       ]);
     },

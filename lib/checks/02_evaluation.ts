@@ -1,39 +1,51 @@
-// Checks of notebook 02 (evaluation pipeline). References are computed here at check time:
-// lib's predictions, safetensors serialisation and FLOP count on the embedded model and on
-// small random configs.
-import { defineChecks, expectClose, expectEqual, fail, partial, show } from "../grader/checks.ts";
+// Checks of notebook 02 (evaluation pipeline). Inputs are drawn from the run's fixtures; the
+// references (lib's predictions, safetensors serialisation and FLOP count on the embedded
+// model and on random configs) are computed here.
+import {
+  call,
+  CheckFailure,
+  defineChecks,
+  expectClose,
+  expectEqual,
+  fail,
+  numbers,
+  partial,
+  show,
+  value,
+} from "../grader/checks.ts";
+import type { Plain, Recipe } from "../grader/probe.ts";
 import { initTf } from "../tf.ts";
 import { EMBEDDED_MODEL, type LoadedModel, loadModel } from "../models.ts";
-import { distilbertBaseConfig, parseConfig } from "../model/config.ts";
-import type { DistilBertForSequenceClassification } from "../model/distilbert.ts";
-import type { TextTokenizer } from "../tokenizer.ts";
+import { distilbertBaseConfig } from "../model/config.ts";
 import { accuracyOf, predictProbabilities } from "../predict.ts";
 import { serializeSafetensors } from "../safetensors.ts";
 import { forwardFlops } from "../flops.ts";
 
-const SENTENCES = [
+/** Sentences the pipeline checks draw from (SST-2 style, lower-cased and tokenised). */
+const POOL = [
   { sentence: "a gorgeous , witty , seductive movie .", label: 1 },
   { sentence: "the story is dull and the jokes fall flat .", label: 0 },
   { sentence: "not bad at all", label: 1 },
   { sentence: "an utterly pointless exercise in boredom", label: 0 },
   { sentence: "it 's a charming and often affecting journey .", label: 1 },
   { sentence: "unflinchingly bleak and desperate", label: 0 },
+  { sentence: "the acting is superb and the script is sharp .", label: 1 },
+  { sentence: "a tedious , overlong mess .", label: 0 },
+  { sentence: "i loved every minute of it", label: 1 },
+  { sentence: "the battery died after two days", label: 0 },
+  { sentence: "works exactly as described and arrived early", label: 1 },
+  { sentence: "cheap plastic that broke on the first use", label: 0 },
 ];
 
 let embedded: Promise<LoadedModel> | undefined;
-/** The embedded model, loaded once per process. */
+/** The embedded model on the grader's side, loaded once per process. */
 function model(): Promise<LoadedModel> {
   embedded ??= initTf().then(() => loadModel(EMBEDDED_MODEL));
   return embedded;
 }
 
-interface Stats {
-  mean: number;
-  p50: number;
-  p95: number;
-}
-
-type Pipeline = (texts: string[], batchSize?: number) => { label: string; score: number }[];
+const MODEL: Recipe = { recipe: "embedded", part: "model" };
+const TOKENIZER: Recipe = { recipe: "embedded", part: "tokenizer" };
 
 export default defineChecks([
   {
@@ -41,16 +53,18 @@ export default defineChecks([
     points: 1,
     title: "Accuracy",
     uses: ["accuracy"],
-    run: ({ accuracy }) => {
-      const f = accuracy as (p: number[], l: number[]) => number;
-      const half = f([1, 0, 1, 1], [1, 1, 1, 0]);
-      return partial([
-        {
-          ok: half === 0.5,
-          message: `accuracy([1,0,1,1], [1,1,1,0]): expected 0.5, got ${show(half)}`,
-        },
-        { ok: f([0, 0, 1], [0, 0, 1]) === 1, message: "all correct should give 1" },
-      ]);
+    run: async ({ student, fx }) => {
+      const n = fx.int(5, 12);
+      const labels = Array.from({ length: n }, () => fx.int(0, 1));
+      const predictions = labels.map((l) => (fx.uniform() < 0.35 ? 1 - l : l));
+      const want = predictions.filter((p, i) => p === labels[i]).length / n;
+      const what = `accuracy(${show(predictions)}, ${show(labels)})`;
+      return expectClose(
+        value(await call(student, "accuracy", [predictions, labels]), what),
+        want,
+        what,
+        1e-12,
+      );
     },
   },
   {
@@ -58,40 +72,56 @@ export default defineChecks([
     points: 3,
     title: "Latency with warm-up and repeats",
     uses: ["measureLatency"],
-    run: ({ measureLatency }) => {
-      let calls = 0;
-      // The first three calls are slow (a cold start); warm-up must keep them out of the stats.
-      const run = () => {
-        calls++;
-        const until = performance.now() + (calls <= 3 ? 40 : 2);
-        while (performance.now() < until) { /* busy */ }
-      };
-      const out =
-        (measureLatency as (r: () => unknown, o: object) => { perBatch: Stats; perExample: Stats })(
-          run,
-          { warmup: 3, repeats: 10, batchSize: 4 },
-        );
-      if (!out?.perBatch || !out?.perExample) {
-        return fail(`expected { perBatch, perExample }, got ${show(out)}`);
+    run: async ({ student, fx }) => {
+      const warmup = fx.int(2, 4);
+      const repeats = fx.int(6, 10);
+      const batchSize = fx.int(2, 8);
+      const fastMs = fx.int(2, 4);
+      // The warm-up calls are slow (a cold start): warm-up must keep them out of the stats.
+      const ms = [...Array(warmup).fill(40), fastMs];
+      const [out, log] = await student.probe({
+        objects: { run: { recipe: "timedRun", ms } },
+        steps: [
+          {
+            call: "measureLatency",
+            args: [{ ref: "run" }, { warmup, repeats, batchSize }],
+          },
+          { read: "run", with: "log" },
+        ],
+      });
+      const what =
+        `measureLatency(run, { warmup: ${warmup}, repeats: ${repeats}, batchSize: ${batchSize} })`;
+      const got = value(out, what) as Record<string, Record<string, number>>;
+      const calls = (log.value as Plain[]).length;
+      if (!got?.perBatch || !got?.perExample) {
+        return fail(`expected { perBatch, perExample }, got ${show(got)}`);
       }
-      const b = out.perBatch;
-      const e = out.perExample;
+      const b = got.perBatch;
+      const e = got.perExample;
       return partial([
         {
-          ok: calls === 13,
-          message: `run() should be called warmup + repeats = 13 times, was called ${calls}`,
+          ok: calls === warmup + repeats,
+          message: `run() should be called warmup + repeats = ${
+            warmup + repeats
+          } times, was called ${calls}`,
         },
         {
           ok: b.p95 < 20 && b.mean < 20,
           message: `warm-up calls (40 ms) leaked into the stats: ${show(b)} ms`,
         },
         {
-          ok: b.p50 >= 1.9 && b.p50 <= b.p95,
-          message: `per batch: expected p50 ≈ 2 ms ≤ p95, got ${show(b)}`,
+          ok: b.p50 >= fastMs * 0.95 && b.p50 <= b.p95 && b.p50 < 20,
+          message:
+            `per batch: each timed call takes ${fastMs} ms; expected p50 ≈ ${fastMs} ms ≤ p95, got ${
+              show(b)
+            }`,
         },
         {
-          ok: Math.abs(e.mean - b.mean / 4) < 1e-9 && Math.abs(e.p95 - b.p95 / 4) < 1e-9,
-          message: `per example should be per batch / batch size: got ${show(e)} for ${show(b)}`,
+          ok: Math.abs(e.mean - b.mean / batchSize) < 1e-9 &&
+            Math.abs(e.p95 - b.p95 / batchSize) < 1e-9,
+          message: `per example should be per batch / batch size (${batchSize}): got ${
+            show(e)
+          } for ${show(b)}`,
         },
       ]);
     },
@@ -101,15 +131,26 @@ export default defineChecks([
     points: 3,
     title: "Batched text-classification pipeline",
     uses: ["createPipeline"],
-    run: async ({ createPipeline }) => {
+    run: async ({ student, fx }) => {
       const { model: m, tokenizer } = await model();
-      const texts = SENTENCES.map((s) => s.sentence);
-      const classify =
-        (createPipeline as (m: DistilBertForSequenceClassification, t: TextTokenizer) => Pipeline)(
-          m,
-          tokenizer,
-        );
-      const got = classify(texts, 4);
+      const texts = fx.shuffled(POOL).slice(0, fx.int(5, 9)).map((s) => s.sentence);
+      const batchSize = fx.int(2, 4);
+      const [made, out] = await student.probe({
+        objects: { model: MODEL, tokenizer: TOKENIZER },
+        steps: [
+          {
+            call: "createPipeline",
+            args: [{ ref: "model" }, { ref: "tokenizer" }],
+            as: "classify",
+          },
+          { call: "classify", args: [texts, batchSize] },
+        ],
+      });
+      value(made, "createPipeline(model, tokenizer)");
+      const got = value(out, `createPipeline(model, tokenizer)(texts, ${batchSize})`) as {
+        label: string;
+        score: number;
+      }[];
       const want = predictProbabilities(m, tokenizer, texts).map((p) => {
         const k = p.indexOf(Math.max(...p));
         return { label: m.config.id2label![String(k)], score: p[k] };
@@ -128,43 +169,42 @@ export default defineChecks([
     points: 3,
     title: "evaluateModel: accuracy, latency, throughput, sizes",
     uses: ["evaluateModel"],
-    run: async ({ evaluateModel }) => {
+    run: async ({ student, fx }) => {
       const { model: m, tokenizer } = await model();
-      const got = await (evaluateModel as (...a: unknown[]) => Record<string, number>)(
-        m,
-        tokenizer,
-        SENTENCES,
-        {
-          batchSize: 4,
+      const data = fx.shuffled(POOL).slice(0, fx.int(5, 9));
+      const batchSize = fx.int(2, 4);
+      const got = value(
+        await call(student, "evaluateModel", [{ ref: "model" }, { ref: "tokenizer" }, data, {
+          batchSize,
           warmup: 1,
           repeats: 3,
-        },
-      );
-      const probs = predictProbabilities(m, tokenizer, SENTENCES.map((s) => s.sentence));
-      const acc = accuracyOf(probs, SENTENCES.map((s) => s.label));
-      const params = m.numParameters();
+        }], { objects: { model: MODEL, tokenizer: TOKENIZER } }),
+        "evaluateModel(model, tokenizer, data)",
+        { async: true },
+      ) as Record<string, Plain>;
+      const probs = predictProbabilities(m, tokenizer, data.map((s) => s.sentence));
+      const acc = accuracyOf(probs, data.map((s) => s.label));
+      const params = [...m.params.values()].reduce((s, p) => s + p.size, 0);
       const tensors = new Map(
         [...m.params].map(([k, p]) => [k, { shape: p.shape, data: p.dataSync() as Float32Array }]),
       );
       const disk = serializeSafetensors(tensors).length / 1e6;
-      if (!got || typeof got !== "object") {
+      if (!got || typeof got !== "object" || Array.isArray(got)) {
         return fail(`expected an object of metrics, got ${show(got)}`);
       }
+      const close = (k: string, want: number, tol: number) => ({
+        ok: typeof got[k] === "number" && Math.abs((got[k] as number) - want) <= tol,
+        message: `${k}: expected ${want}, got ${show(got[k])}`,
+      });
       const positive = (k: string) => ({
-        ok: typeof got[k] === "number" && got[k] > 0,
+        ok: typeof got[k] === "number" && (got[k] as number) > 0,
         message: `${k}: expected a positive number, got ${show(got[k])}`,
       });
       return partial([
+        close("accuracy", acc, 1e-9),
+        close("inMemoryMB", params * 4 / 1e6, 1e-9),
         {
-          ok: expectClose(got.accuracy, acc, "accuracy").fraction === 1,
-          message: `accuracy: expected ${acc}, got ${show(got.accuracy)}`,
-        },
-        {
-          ok: expectClose(got.inMemoryMB, params * 4 / 1e6, "", 1e-9).fraction === 1,
-          message: `inMemoryMB: expected ${params * 4 / 1e6}, got ${show(got.inMemoryMB)}`,
-        },
-        {
-          ok: expectClose(got.onDiskMB, disk, "", 1e-9).fraction === 1,
+          ...close("onDiskMB", disk, 1e-9),
           message: `onDiskMB (F32 safetensors bytes / 1e6): expected ${disk}, got ${
             show(got.onDiskMB)
           }`,
@@ -180,44 +220,63 @@ export default defineChecks([
     points: 2,
     title: "Confusion matrix",
     uses: ["confusionMatrix"],
-    run: ({ confusionMatrix }) =>
-      expectEqual(
-        (confusionMatrix as (p: number[], l: number[], n?: number) => number[][])([1, 0, 1, 1, 0], [
-          1,
-          1,
-          0,
-          1,
-          0,
-        ], 2),
-        [[1, 1], [1, 2]],
-        "confusionMatrix(predictions [1,0,1,1,0], labels [1,1,0,1,0]) (rows: true label)",
-      ),
+    run: async ({ student, fx }) => {
+      const k = fx.int(2, 3);
+      let labels: number[] = [];
+      let predictions: number[] = [];
+      let want: number[][] = [];
+      // Draw until the matrix is not symmetric, so that a transposed answer is told apart.
+      for (let tries = 0; tries < 50; tries++) {
+        labels = Array.from({ length: fx.int(6, 12) }, () => fx.int(0, k - 1));
+        predictions = labels.map((l) => (fx.uniform() < 0.4 ? fx.int(0, k - 1) : l));
+        want = Array.from({ length: k }, () => Array(k).fill(0));
+        labels.forEach((l, i) => want[l][predictions[i]]++);
+        if (want.some((row, i) => row.some((v, j) => v !== want[j][i]))) break;
+      }
+      const what = `confusionMatrix(predictions ${show(predictions)}, labels ${
+        show(labels)
+      }, ${k}) (rows: true label, columns: prediction)`;
+      return expectEqual(
+        value(await call(student, "confusionMatrix", [predictions, labels, k]), what),
+        want,
+        what,
+      );
+    },
   },
   {
     id: "02.flops",
     points: 2,
     title: "FLOPs per example (the extra metric)",
     uses: ["flopsPerExample"],
-    run: ({ flopsPerExample }) => {
-      const f = flopsPerExample as (c: ReturnType<typeof parseConfig>, seq: number) => number;
+    run: async ({ student, fx }) => {
       const base = distilbertBaseConfig();
       const pruned = {
         ...base,
-        pruned_heads: { "0": [0, 1, 2], "5": [7] },
-        pruning_lab_ffn_dims: [3072, 3072, 1536, 3072, 3072, 3072],
+        pruned_heads: {
+          [String(fx.int(0, 2))]: fx.sample(12, fx.int(1, 4)),
+          [String(fx.int(3, 5))]: fx.sample(12, fx.int(1, 4)),
+        },
+        pruning_lab_ffn_dims: Array.from({ length: 6 }, () => fx.pick([3072, 2048, 1536, 1000])),
       };
-      const [gotBase, gotPruned] = [f(base, 128), f(pruned, 64)];
-      const [wantBase, wantPruned] = [forwardFlops(base, 1, 128), forwardFlops(pruned, 1, 64)];
+      const [s1, s2] = [fx.pick([64, 128, 256]), fx.int(8, 96)];
+      const ask = async (c: unknown, seq: number, what: string) =>
+        value(await call(student, "flopsPerExample", [c as Plain, seq]), what);
+      const gotBase = await ask(base, s1, `flopsPerExample(DistilBERT-base, ${s1})`);
+      const gotPruned = await ask(pruned, s2, `flopsPerExample(pruned, ${s2})`);
+      const [wantBase, wantPruned] = [forwardFlops(base, 1, s1), forwardFlops(pruned, 1, s2)];
+      if (numbers(gotBase) === undefined) {
+        throw new CheckFailure(`expected a number, got ${show(gotBase)}`);
+      }
       return partial([
         {
           ok: gotBase === wantBase,
-          message: `DistilBERT-base, 128 tokens: expected ${wantBase}, got ${show(gotBase)}`,
+          message: `DistilBERT-base, ${s1} tokens: expected ${wantBase}, got ${show(gotBase)}`,
         },
         {
           ok: gotPruned === wantPruned,
-          message: `pruned heads and FFN, 64 tokens: expected ${wantPruned}, got ${
-            show(gotPruned)
-          }`,
+          message: `pruned heads ${show(pruned.pruned_heads)} and FFN widths ${
+            show(pruned.pruning_lab_ffn_dims)
+          }, ${s2} tokens: expected ${wantPruned}, got ${show(gotPruned)}`,
         },
       ]);
     },

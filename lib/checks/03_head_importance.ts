@@ -1,76 +1,103 @@
-// Checks of notebook 03 (head importance). References come from lib/importance on a small
-// random model and fixed calibration batches built here, at check time.
-import { defineChecks, fail, partial, show } from "../grader/checks.ts";
-import { tf } from "../tf.ts";
+// Checks of notebook 03 (head importance). Each draws a small random model (with large
+// weights, so that heads differ clearly) and padded batches of random token ids from the
+// run's fixtures; references come from lib/importance, computed here.
+import {
+  call,
+  defineChecks,
+  fail,
+  partial,
+  sameValue,
+  show,
+  type Student,
+  value,
+} from "../grader/checks.ts";
+import type { Fixtures } from "../grader/fixtures.ts";
+import { type Plain, type Recipe, withObjects } from "../grader/probe.ts";
 import type { DistilBertForSequenceClassification } from "../model/distilbert.ts";
-import { tinyDistilBert } from "./tiny_distilbert.ts";
-import { type CalibrationBatch, disposeBatches } from "../importance/calibration.ts";
+import type { CalibrationBatch } from "../importance/calibration.ts";
 import { ablationImportance } from "../importance/ablation.ts";
 import { entropyImportance } from "../importance/entropy.ts";
 import { gradientImportance } from "../importance/gradient.ts";
 import { spearman } from "../stats.ts";
+import { distilbertRecipe, randomConfig } from "./tiny_distilbert.ts";
+import { initTf } from "../tf.ts";
 
 type Model = DistilBertForSequenceClassification;
 type Scores = (m: Model, b: CalibrationBatch[]) => number[][];
 
-/** A 3-layer x 4-head random model and two padded batches of random token ids. */
-async function setting(): Promise<{ model: Model; batches: CalibrationBatch[] }> {
-  const model = await tinyDistilBert({ max_position_embeddings: 16 }, 11);
-  // Bigger weights than the default init, so that heads differ clearly.
-  tf.tidy(() => {
-    for (const p of model.params.values()) p.assign(p.mul(8));
-  });
-  const ids = [[5, 9, 14, 3, 22, 7], [8, 31, 2, 0, 0, 0], [12, 4, 4, 19, 27, 0], [
-    30,
-    1,
-    0,
-    0,
-    0,
-    0,
-  ]];
-  const masks = ids.map((r) => r.map((v, i) => (v !== 0 || i === 0 ? 1 : 0)));
-  const batches = [[0, 1], [2, 3]].map((rows) => ({
-    inputIds: tf.tensor2d(rows.map((r) => ids[r]), undefined, "int32"),
-    attentionMask: tf.tensor2d(rows.map((r) => masks[r]), undefined, "int32"),
-    labels: rows.map((r) => r % 2),
-  }));
-  return { model, batches };
-}
-
-/** Frees the check setting's model and batches. */
-function release({ model, batches }: { model: Model; batches: CalibrationBatch[] }): void {
-  model.dispose();
-  disposeBatches(batches);
-}
-
-/** Compares a student's scores function with the reference on the check setting. */
-async function compareScores(f: unknown, reference: Scores, what: string, tol: number) {
-  const setup = await setting();
-  try {
-    const want = reference(setup.model, setup.batches);
-    const got = (f as Scores)(setup.model, setup.batches);
-    if (
-      !Array.isArray(got) || got.length !== want.length ||
-      got.some((row, l) => !Array.isArray(row) || row.length !== want[l].length)
-    ) {
-      return fail(`${what}: expected a [3][4] array of scores, got ${show(got)}`);
-    }
-    const worst = Math.max(
-      ...want.flatMap((row, l) => row.map((v, h) => Math.abs(v - Number(got[l][h])))),
+/** A random 2-3 layer model with large weights and two padded batches of random ids. */
+function setting(fx: Fixtures): Record<string, Recipe> {
+  const config = randomConfig(fx, { n_layers: fx.int(2, 3), max_position_embeddings: 12 });
+  const rows = 4;
+  const ids = Array.from({ length: rows }, (_, r) => {
+    const length = r === rows - 1 ? 1 : fx.int(2, 7);
+    return Array.from(
+      { length: 7 },
+      (_, j) => (j < length ? fx.int(1, config.vocab_size! - 1) : 0),
     );
-    return worst <= tol
-      ? {
-        fraction: 1,
-        message: `${what} matches the reference (max difference ${worst.toExponential(1)})`,
-      }
-      : fail(
-        `${what}: expected ${show(want)}, got ${show(got)} (max difference ${
-          worst.toPrecision(3)
-        } > ${tol})`,
-      );
-  } finally {
-    release(setup);
+  });
+  return {
+    model: distilbertRecipe(fx, config, { scale: fx.int(6, 9) }),
+    batches: {
+      recipe: "batches",
+      ids,
+      labels: ids.map(() => fx.int(0, 1)),
+      groups: fx.int(0, 1) ? [[0, 1], [2, 3]] : [[0, 3], [1, 2]],
+    },
+  };
+}
+
+/** The reference scores of a setting, computed here. */
+async function reference(objects: Record<string, Recipe>, scores: Scores): Promise<number[][]> {
+  await initTf();
+  return withObjects(
+    objects,
+    (o) => scores(o.get("model") as Model, o.get("batches") as CalibrationBatch[]),
+  );
+}
+
+/** Max |difference| of two score matrices, or undefined when the shapes differ. */
+function worstDifference(want: number[][], got: Plain): number | undefined {
+  if (
+    !Array.isArray(got) || got.length !== want.length ||
+    got.some((row, l) => !Array.isArray(row) || row.length !== want[l].length)
+  ) {
+    return undefined;
   }
+  return Math.max(
+    ...want.flatMap((row, l) => row.map((v, h) => Math.abs(v - Number((got[l] as Plain[])[h])))),
+  );
+}
+
+/** Compares a student's scores function with the reference on a fresh setting. */
+async function compareScores(
+  student: Student,
+  name: string,
+  reference_: Scores,
+  fx: Fixtures,
+  tol: number,
+) {
+  const objects = setting(fx);
+  const want = await reference(objects, reference_);
+  const what = `${name}(model, batches)`;
+  const got = value(
+    await call(student, name, [{ ref: "model" }, { ref: "batches" }], { objects }),
+    what,
+  );
+  const worst = worstDifference(want, got);
+  if (worst === undefined) {
+    return fail(`${what}: expected a [${want.length}][${want[0].length}] array, got ${show(got)}`);
+  }
+  return worst <= tol
+    ? {
+      fraction: 1,
+      message: `${what} matches the reference (max difference ${worst.toExponential(1)})`,
+    }
+    : fail(
+      `${what}: expected ${show(want)}, got ${show(got)} (max difference ${
+        worst.toPrecision(3)
+      } > ${tol})`,
+    );
 }
 
 export default defineChecks([
@@ -79,42 +106,33 @@ export default defineChecks([
     points: 4,
     title: "Ablation importance with batched head masks",
     uses: ["ablationImportance"],
-    run: async ({ ablationImportance: f }) => {
-      const { model, batches } = await setting();
-      // Count passes: batched masks need at most 1 + n_layers model calls per batch.
-      let calls = 0;
-      const forward = model.forward.bind(model);
-      const forwardFrom = model.forwardFrom.bind(model);
-      model.forward = (...a: Parameters<Model["forward"]>) => (calls++, forward(...a));
-      model.forwardFrom = (...a: Parameters<Model["forwardFrom"]>) => (calls++, forwardFrom(...a));
-      try {
-        const got = (f as Scores)(model, batches);
-        const passes = calls;
-        model.forward = forward;
-        model.forwardFrom = forwardFrom;
-        const want = ablationImportance(model, batches);
-        const worst = Array.isArray(got) && got.length === 3
-          ? Math.max(
-            ...want.flatMap((row, l) => row.map((v, h) => Math.abs(v - Number(got[l]?.[h])))),
-          )
-          : Infinity;
-        return partial([
-          {
-            ok: worst <= 1e-5,
-            weight: 3,
-            message: `scores: expected ${show(want)}, got ${show(got)}`,
-          },
-          {
-            ok: passes <= 2 * (1 + 3),
-            message:
-              `${passes} model calls for 12 heads and 2 batches: batch the head masks (at most ${
-                2 * (1 + 3)
-              })`,
-          },
-        ]);
-      } finally {
-        release({ model, batches });
-      }
+    run: async ({ student, fx }) => {
+      const objects = setting(fx);
+      const layers = objects.model.recipe === "distilbert" ? objects.model.config.n_layers! : 0;
+      const want = await reference(objects, ablationImportance);
+      const [out, calls] = await student.probe({
+        objects,
+        steps: [
+          { call: "ablationImportance", args: [{ ref: "model" }, { ref: "batches" }] },
+          { read: "model", with: "calls" },
+        ],
+      });
+      const got = value(out, "ablationImportance(model, batches)");
+      const worst = worstDifference(want, got) ?? Infinity;
+      const passes = calls.value as number;
+      const limit = 2 * (1 + layers);
+      return partial([
+        {
+          ok: worst <= 1e-5,
+          weight: 3,
+          message: `scores: expected ${show(want)}, got ${show(got)}`,
+        },
+        {
+          ok: passes <= limit,
+          message:
+            `${passes} model calls for ${want.flat().length} heads and 2 batches: batch the head masks (at most ${limit})`,
+        },
+      ]);
     },
   },
   {
@@ -122,38 +140,45 @@ export default defineChecks([
     points: 3,
     title: "Entropy importance over real keys",
     uses: ["entropyImportance"],
-    run: ({ entropyImportance: f }) => {
-      return compareScores(f, entropyImportance, "entropy importance", 1e-4);
-    },
+    run: ({ student, fx }) =>
+      compareScores(student, "entropyImportance", entropyImportance, fx, 1e-4),
   },
   {
     id: "03.gradient",
     points: 3,
     title: "Gradient importance (Michel et al.)",
     uses: ["gradientImportance"],
-    run: ({ gradientImportance: f }) => {
-      return compareScores(f, gradientImportance, "gradient importance", 1e-4);
-    },
+    run: ({ student, fx }) =>
+      compareScores(student, "gradientImportance", gradientImportance, fx, 1e-4),
   },
   {
     id: "03.rank_heads",
     points: 1,
     title: "Rank heads",
     uses: ["rankHeads"],
-    run: ({ rankHeads }) => {
-      const got =
-        (rankHeads as (s: number[][]) => { layer: number; head: number; score: number }[])([[
-          0.2,
-          0.9,
-        ], [0.5, 0.1]]);
-      const want = [{ layer: 0, head: 1, score: 0.9 }, { layer: 1, head: 0, score: 0.5 }, {
-        layer: 0,
-        head: 0,
-        score: 0.2,
-      }, { layer: 1, head: 1, score: 0.1 }];
-      return JSON.stringify(got) === JSON.stringify(want)
+    run: async ({ student, fx }) => {
+      const [layers, heads] = [fx.int(2, 4), fx.int(2, 4)];
+      const values = fx.shuffled(Array.from({ length: layers * heads }, (_, i) => (i + 1) / 100));
+      const scores = Array.from(
+        { length: layers },
+        (_, l) => values.slice(l * heads, (l + 1) * heads),
+      );
+      const want = scores.flatMap((row, layer) =>
+        row.map((score, head) => ({ layer, head, score }))
+      )
+        .sort((a, b) => b.score - a.score);
+      const what = `rankHeads(${show(scores)})`;
+      const got = value(await call(student, "rankHeads", [scores]), what);
+      // Compare the fields that matter, whatever their order or any extra fields.
+      const trimmed = Array.isArray(got)
+        ? got.map((g) => {
+          const o = (g ?? {}) as Record<string, Plain>;
+          return { layer: o.layer, head: o.head, score: o.score };
+        })
+        : got;
+      return sameValue(trimmed, want)
         ? { fraction: 1, message: "heads ranked from most to least important" }
-        : fail(`rankHeads([[0.2, 0.9], [0.5, 0.1]]): expected ${show(want)}, got ${show(got)}`);
+        : fail(`${what}: expected ${show(want)}, got ${show(got)}`);
     },
   },
   {
@@ -161,19 +186,28 @@ export default defineChecks([
     points: 2,
     title: "Spearman correlation between rankings",
     uses: ["spearmanCorrelation"],
-    run: ({ spearmanCorrelation }) => {
-      const f = spearmanCorrelation as (a: number[], b: number[]) => number;
-      const cases: [number[], number[]][] = [[[1, 2, 3, 4, 5], [5, 6, 7, 8, 7]], [[0.3, 0.1, 0.2], [
-        3,
-        2,
-        1,
-      ]], [[1, 1, 2, 3], [4, 3, 2, 1]]];
-      return partial(cases.map(([a, b]) => ({
-        ok: Math.abs(f(a, b) - spearman(a, b)) < 1e-9,
-        message: `spearman(${show(a)}, ${show(b)}): expected ${spearman(a, b)}, got ${
-          show(f(a, b))
-        } (ties take their average rank)`,
-      })));
+    run: async ({ student, fx }) => {
+      const cases = Array.from({ length: 3 }, (_, k) => {
+        const n = fx.int(4, 8);
+        // The last case has ties on both sides.
+        const draw = () =>
+          Array.from({ length: n }, () => (k === 2 ? fx.int(1, 3) : fx.real(0, 1)));
+        let a = draw();
+        let b = draw();
+        while (new Set(a).size < 2 || new Set(b).size < 2) [a, b] = [draw(), draw()];
+        return [a, b] as [number[], number[]];
+      });
+      const parts = [];
+      for (const [a, b] of cases) {
+        const what = `spearmanCorrelation(${show(a)}, ${show(b)})`;
+        const got = value(await call(student, "spearmanCorrelation", [a, b]), what);
+        const want = spearman(a, b);
+        parts.push({
+          ok: typeof got === "number" && Math.abs(got - want) < 1e-9,
+          message: `${what}: expected ${want}, got ${show(got)} (ties take their average rank)`,
+        });
+      }
+      return partial(parts);
     },
   },
 ]);

@@ -1,21 +1,54 @@
-// Checks of notebook 05 (iterative magnitude pruning with rewinding) on tiny MLPs: exact
-// sparsity numbers, compounding pruning amounts, sparse sizes with index bytes, masked
-// weights staying at zero through an optimizer step, and bit-exact rewinding.
-import { defineChecks, expectClose, fail, partial, show } from "../grader/checks.ts";
-import { initTf, tf } from "../tf.ts";
-import { MLP } from "../mlp.ts";
-import { globalMagnitudePrune, setMask } from "../prune/magnitude.ts";
+// Checks of notebook 05 (iterative magnitude pruning with rewinding) on tiny MLPs drawn from
+// the run's fixtures: masks after compounding pruning steps, exact sparsity numbers, sparse
+// sizes with index bytes, and one IMP iteration judged by its outputs (masks from the trained
+// weights, surviving weights rewound to init when training starts, the state after a fixed
+// optimiser step). References run here on the same MLPs.
+import {
+  call,
+  defineChecks,
+  expectClose,
+  fail,
+  partial,
+  sameValue,
+  show,
+  value,
+} from "../grader/checks.ts";
+import type { Fixtures } from "../grader/fixtures.ts";
+import { mlpState, type Plain, type Recipe, withObjects } from "../grader/probe.ts";
+import { initTf } from "../tf.ts";
+import type { MLP } from "../mlp.ts";
+import { globalMagnitudePrune } from "../prune/magnitude.ts";
 import { serializeSparse } from "../sparse_storage.ts";
 
-/** A 6 → 5 → 3 MLP with fixed weights. */
-async function tiny(seed = 1): Promise<MLP> {
-  await initTf();
-  return MLP.create([6, 5, 3], seed);
+type MlpState = { params: Record<string, Plain>; masks: Record<string, Plain> };
+
+/** A random small MLP recipe: 3 layers of random widths. */
+function mlpRecipe(fx: Fixtures): Recipe & { sizes: number[] } {
+  return {
+    recipe: "mlp",
+    sizes: [fx.int(4, 8), fx.int(3, 6), fx.int(2, 4)],
+    seed: fx.int(1, 100_000),
+  };
 }
 
-/** The masks of a model as plain arrays. */
-function masksOf(m: MLP): Record<string, number[]> {
-  return Object.fromEntries([...m.masks].map(([n, t]) => [n, Array.from(t.dataSync())]));
+/** Random 0/1 masks for the weight matrices of an MLP of `sizes` (about `zeros` zero). */
+function randomMasks(fx: Fixtures, sizes: number[], zeros: number): Record<string, number[]> {
+  const masks: Record<string, number[]> = {};
+  for (let i = 1; i < sizes.length; i++) {
+    const n = sizes[i] * sizes[i - 1];
+    masks[`fc${i}.weight`] = Array.from({ length: n }, () => (fx.uniform() < zeros ? 0 : 1));
+    masks[`fc${i}.weight`][fx.int(0, n - 1)] = 1; // never all zero
+  }
+  return masks;
+}
+
+/** Weight count of the MLP's matrices. */
+function weightCount(sizes: number[]): number {
+  return sizes.slice(1).reduce((s, n, i) => s + n * sizes[i], 0);
+}
+
+function maskValues(state: MlpState | undefined): Plain {
+  return state?.masks ?? null;
 }
 
 export default defineChecks([
@@ -24,39 +57,48 @@ export default defineChecks([
     points: 3,
     title: "Global L1 unstructured pruning (compounding)",
     uses: ["pruneGlobalL1"],
-    run: async ({ pruneGlobalL1 }) => {
-      const f = pruneGlobalL1 as (m: MLP, amount: number) => void;
-      const student = await tiny();
-      const reference = await tiny();
-      try {
-        f(student, 0.33);
-        globalMagnitudePrune(reference, reference.weightNames(), 0.33);
-        const once = JSON.stringify(masksOf(student)) === JSON.stringify(masksOf(reference));
-        f(student, 0.33);
-        globalMagnitudePrune(reference, reference.weightNames(), 0.33);
-        const twice = JSON.stringify(masksOf(student)) === JSON.stringify(masksOf(reference));
-        const biases = [...student.masks.keys()].filter((n) => !n.endsWith(".weight"));
-        return partial([
-          {
-            ok: once,
-            weight: 2,
-            message:
-              "masks after one 33% step differ from the reference (global: all weight matrices together, smallest |w| first)",
-          },
-          {
-            ok: twice,
-            message:
-              "the second 33% step must take 33% of the weights still unpruned (compounding)",
-          },
-          {
-            ok: biases.length === 0,
-            message: `biases must not be pruned (masks on ${biases.join(", ")})`,
-          },
-        ]);
-      } finally {
-        student.dispose();
-        reference.dispose();
-      }
+    run: async ({ student, fx }) => {
+      await initTf();
+      const recipe = mlpRecipe(fx);
+      const amount = fx.pick([0.2, 0.3, 0.33, 0.4, 0.5]);
+      const [once, twice] = await withObjects({ m: recipe }, (o) => {
+        const m = o.get("m") as MLP;
+        globalMagnitudePrune(m, m.weightNames(), amount);
+        const first = mlpState(m) as MlpState;
+        globalMagnitudePrune(m, m.weightNames(), amount);
+        return [first, mlpState(m) as MlpState];
+      });
+      const [c1, r1, c2, r2] = await student.probe({
+        objects: { m: recipe },
+        steps: [
+          { call: "pruneGlobalL1", args: [{ ref: "m" }, amount] },
+          { read: "m", with: "mlp" },
+          { call: "pruneGlobalL1", args: [{ ref: "m" }, amount] },
+          { read: "m", with: "mlp" },
+        ],
+      });
+      value(c1, `pruneGlobalL1(mlp, ${amount})`);
+      value(c2, `pruneGlobalL1(mlp, ${amount}) a second time`);
+      const got1 = r1.value as unknown as MlpState;
+      const got2 = r2.value as unknown as MlpState;
+      const biases = Object.keys(got2?.masks ?? {}).filter((n) => !n.endsWith(".weight"));
+      return partial([
+        {
+          ok: sameValue(maskValues(got1), maskValues(once)),
+          weight: 2,
+          message:
+            `masks after one ${amount} step differ from the reference (global: all weight matrices together, smallest |w| first)`,
+        },
+        {
+          ok: sameValue(maskValues(got2), maskValues(twice)),
+          message:
+            `the second ${amount} step must take ${amount} of the weights still unpruned (compounding)`,
+        },
+        {
+          ok: biases.length === 0,
+          message: `biases must not be pruned (masks on ${biases.join(", ")})`,
+        },
+      ]);
     },
   },
   {
@@ -64,64 +106,56 @@ export default defineChecks([
     points: 3,
     title: "Sparsity of a parameter, of the pruned parameters, of the model",
     uses: ["calculateSparsity", "calculateSparsityOverall", "calculateSparsityModel"],
-    run: async ({ calculateSparsity, calculateSparsityOverall, calculateSparsityModel }) => {
-      const m = await tiny();
-      try {
-        // fc1.weight [5, 6]: 12 of 30 zero; fc2.weight [3, 5]: 5 of 15 zero; biases 8 values.
-        tf.tidy(() => {
-          setMask(
-            m,
-            "fc1.weight",
-            tf.tensor2d(
-              Array.from(
-                { length: 5 },
-                (_, i) => Array.from({ length: 6 }, (_, j) => ((i * 6 + j) % 5 < 2 ? 0 : 1)),
-              ),
-            ),
-          );
-          setMask(
-            m,
-            "fc2.weight",
-            tf.tensor2d(
-              Array.from(
-                { length: 3 },
-                (_, i) =>
-                  Array.from({ length: 5 }, (_, j) => (j === i || j === 4 && i < 2 ? 0 : 1)),
-              ),
-            ),
-          );
-        });
-        const single = tf.tidy(() =>
-          (calculateSparsity as (t: tf.Tensor) => number)(m.weight("fc1.weight"))
-        );
-        const overall = (calculateSparsityOverall as (m: MLP, n: string[]) => number)(m, [
-          "fc1.weight",
-          "fc2.weight",
-        ]);
-        const model = (calculateSparsityModel as (m: MLP) => number)(m);
-        return partial([
-          {
-            ok: expectClose(single, 12 / 30, "", 1e-9).fraction === 1,
-            message: `calculateSparsity(fc1 weight with 12 of 30 zeros): expected 0.4, got ${
-              show(single)
-            }`,
-          },
-          {
-            ok: expectClose(overall, 17 / 45, "", 1e-9).fraction === 1,
-            message: `calculateSparsityOverall over both weights (17 of 45): expected ${
-              17 / 45
-            }, got ${show(overall)}`,
-          },
-          {
-            ok: expectClose(model, 17 / 53, "", 1e-9).fraction === 1,
-            message: `calculateSparsityModel (17 zeros of 53 values, biases included): expected ${
-              17 / 53
-            }, got ${show(model)}`,
-          },
-        ]);
-      } finally {
-        m.dispose();
-      }
+    run: async ({ student, fx }) => {
+      await initTf();
+      const recipe = mlpRecipe(fx);
+      const masks = randomMasks(fx, recipe.sizes, fx.real(0.2, 0.7, 2));
+      const names = Object.keys(masks);
+      const one = fx.pick(names);
+      const objects: Record<string, Recipe> = {
+        m: recipe,
+        masked: { recipe: "mlpMasks", of: "m", masks },
+        w: { recipe: "mlpWeight", of: "m", name: one },
+      };
+      const zeros = (n: string) => masks[n].filter((v) => v === 0).length;
+      const total = weightCount(recipe.sizes);
+      const all = total + recipe.sizes.slice(1).reduce((s, n) => s + n, 0);
+      const allZeros = names.reduce((s, n) => s + zeros(n), 0);
+      const [single, overall, model] = await student.probe({
+        objects,
+        steps: [
+          { call: "calculateSparsity", args: [{ ref: "w" }] },
+          { call: "calculateSparsityOverall", args: [{ ref: "m" }, names] },
+          { call: "calculateSparsityModel", args: [{ ref: "m" }] },
+        ],
+      });
+      const parts = [
+        [
+          single,
+          "calculateSparsity",
+          zeros(one) / masks[one].length,
+          `${one} with ${zeros(one)} of ${masks[one].length} zeros`,
+        ],
+        [
+          overall,
+          "calculateSparsityOverall",
+          allZeros / total,
+          `over the weight matrices (${allZeros} of ${total})`,
+        ],
+        [
+          model,
+          "calculateSparsityModel",
+          allZeros / all,
+          `${allZeros} zeros of ${all} values, biases included`,
+        ],
+      ] as const;
+      return partial(parts.map(([out, name, want, what]) => {
+        const got = out.threw !== undefined ? `threw: ${out.threw}` : out.value;
+        return {
+          ok: expectClose(got as Plain, want, "", 1e-9).fraction === 1,
+          message: `${name} (${what}): expected ${want}, got ${show(got)}`,
+        };
+      }));
     },
   },
   {
@@ -129,30 +163,36 @@ export default defineChecks([
     points: 3,
     title: "Sparse model size with index overhead",
     uses: ["calculateSparseModelSize"],
-    run: async ({ calculateSparseModelSize }) => {
-      const m = await tiny(4);
-      try {
-        globalMagnitudePrune(m, m.weightNames(), 0.6);
-        const got = (calculateSparseModelSize as (m: MLP) => Record<string, number>)(m);
-        const want = {
+    run: async ({ student, fx }) => {
+      await initTf();
+      const recipe = mlpRecipe(fx);
+      const objects: Record<string, Recipe> = {
+        m: recipe,
+        masked: { recipe: "mlpMasks", of: "m", masks: randomMasks(fx, recipe.sizes, 0.6) },
+      };
+      const want = await withObjects(objects, (o) => {
+        const m = o.get("m") as MLP;
+        return {
           denseBytes: serializeSparse(m, "dense").length,
           cooBytes: serializeSparse(m, "coo").length,
           bitmapBytes: serializeSparse(m, "bitmap").length,
         };
-        if (!got || typeof got !== "object") {
-          return fail(`expected { denseBytes, cooBytes, bitmapBytes }, got ${show(got)}`);
-        }
-        return partial(
-          Object.entries(want).map(([k, v]) => ({
-            ok: got[k] === v,
-            message: `${k}: expected ${v} bytes (safetensors file of the documented tensors), got ${
-              show(got[k])
-            }`,
-          })),
-        );
-      } finally {
-        m.dispose();
+      });
+      const got = value(
+        await call(student, "calculateSparseModelSize", [{ ref: "m" }], { objects }),
+        "calculateSparseModelSize(mlp)",
+      ) as Record<string, Plain>;
+      if (!got || typeof got !== "object") {
+        return fail(`expected { denseBytes, cooBytes, bitmapBytes }, got ${show(got)}`);
       }
+      return partial(
+        Object.entries(want).map(([k, v]) => ({
+          ok: got[k] === v,
+          message: `${k}: expected ${v} bytes (safetensors file of the documented tensors), got ${
+            show(got[k])
+          }`,
+        })),
+      );
     },
   },
   {
@@ -160,39 +200,39 @@ export default defineChecks([
     points: 2,
     title: "Repeated pruning without retraining",
     uses: ["repeatedPruning"],
-    run: async ({ repeatedPruning }) => {
-      const m = await tiny(3);
-      try {
-        const rows = (repeatedPruning as (
-          m: MLP,
-          k: number,
-          a: number,
-          measure: (m: MLP) => Record<string, number>,
-        ) => { iteration: number; sparsity: number }[])(
-          m,
-          3,
-          0.33,
-          () => ({ accuracy: 1, latencyMs: 1, diskMB: 1 }),
-        );
-        if (!Array.isArray(rows) || rows.length !== 4) {
-          return fail(`expected rows for iterations 0..3, got ${show(rows)}`);
-        }
-        // Sparsity over the weight matrices after k steps of 33% of what remains.
-        let alive = 45;
-        const want = [0];
-        for (let k = 1; k <= 3; k++) {
-          alive -= Math.round(0.33 * alive);
-          want.push(1 - alive / 45);
-        }
-        return partial(want.map((w, k) => ({
-          ok: rows[k]?.iteration === k && Math.abs(rows[k]?.sparsity - w) < 1e-9,
-          message: `iteration ${k}: expected sparsity ${
-            w.toFixed(4)
-          } over the pruned weights, got ${show(rows[k])}`,
-        })));
-      } finally {
-        m.dispose();
+    run: async ({ student, fx }) => {
+      const recipe = mlpRecipe(fx);
+      const iterations = fx.int(2, 4);
+      const amount = fx.pick([0.2, 0.3, 0.33, 0.5]);
+      const what = `repeatedPruning(mlp, ${iterations}, ${amount}, measure)`;
+      const rows = value(
+        await call(student, "repeatedPruning", [{ ref: "m" }, iterations, amount, {
+          ref: "measure",
+        }], {
+          objects: {
+            m: recipe,
+            measure: { recipe: "constant", value: { accuracy: 1, latencyMs: 1, diskMB: 1 } },
+          },
+        }),
+        what,
+      ) as { iteration: number; sparsity: number }[];
+      if (!Array.isArray(rows) || rows.length !== iterations + 1) {
+        return fail(`${what}: expected rows for iterations 0..${iterations}, got ${show(rows)}`);
       }
+      // Sparsity over the weight matrices after k steps of `amount` of what remains.
+      const total = weightCount(recipe.sizes);
+      let alive = total;
+      const want = [0];
+      for (let k = 1; k <= iterations; k++) {
+        alive -= Math.round(amount * alive);
+        want.push(1 - alive / total);
+      }
+      return partial(want.map((w, k) => ({
+        ok: rows[k]?.iteration === k && Math.abs(rows[k]?.sparsity - w) < 1e-9,
+        message: `iteration ${k}: expected sparsity ${w.toFixed(4)} over the pruned weights, got ${
+          show(rows[k])
+        }`,
+      })));
     },
   },
   {
@@ -200,72 +240,77 @@ export default defineChecks([
     points: 4,
     title: "One IMP iteration: prune, rewind to init, retrain",
     uses: ["impIteration"],
-    run: async ({ impIteration }) => {
-      const m = await tiny(2);
-      const init = m.snapshot();
-      // Move away from init, as training would.
-      tf.tidy(() => {
-        for (const p of m.params.values()) {
-          p.assign(p.add(tf.randomNormal(p.shape, 0, 0.5, "float32", 7)));
-        }
-      });
-      let rewound = false;
-      let zeroAfterStep = false;
-      const train = (model: MLP) => {
-        const names = [...model.params.keys()];
-        const masked = (n: string) => model.masks.get(n)?.dataSync();
-        rewound = names.every((n) => {
-          const mask = masked(n);
-          const now = model.params.get(n)!.dataSync();
-          return init.get(n)!.every((v, i) => (mask && mask[i] === 0) || Object.is(now[i], v));
-        });
-        // One optimizer step on the masked network: pruned weights must stay exactly 0.
-        const optimizer = tf.train.adam(0.1);
-        tf.tidy(() => {
-          optimizer.minimize(
-            () => model.forward(tf.ones([2, 6])).square().sum() as tf.Scalar,
-            false,
-            [...model.params.values()],
-          );
-        });
-        optimizer.dispose();
-        zeroAfterStep = model.weightNames().every((n) => {
-          const w = tf.tidy(() => model.weight(n).dataSync());
-          const mask = masked(n);
-          return !mask || w.every((v, i) => mask[i] !== 0 || v === 0);
-        });
+    run: async ({ student, fx }) => {
+      await initTf();
+      const recipe = mlpRecipe(fx);
+      const amount = fx.pick([0.2, 0.33, 0.5]);
+      const objects: Record<string, Recipe> = {
+        m: recipe,
+        init: { recipe: "mlpSnapshot", of: "m" },
+        // Move away from init, as training would: the mask must come from these weights.
+        moved: { recipe: "mlpPerturb", of: "m", std: 0.5, seed: fx.int(1, 10_000) },
+        train: {
+          recipe: "adamStep",
+          lr: 0.1,
+          inputs: [Array.from({ length: recipe.sizes[0] }, () => fx.real(-1, 1))],
+        },
       };
-      try {
-        (impIteration as (
-          m: MLP,
-          init: Map<string, Float32Array>,
-          amount: number,
-          train: (m: MLP) => void,
-        ) => void)(m, init, 0.33, train);
-        const pruned = [...m.masks.values()].reduce(
-          (s, t) => s + t.size - tf.tidy(() => t.sum().dataSync()[0]),
-          0,
-        );
-        return partial([
+      const want = await withObjects(objects, (o) => {
+        const m = o.get("m") as MLP;
+        globalMagnitudePrune(m, m.weightNames(), amount);
+        m.restore(o.get("init") as Map<string, Float32Array>);
+        (o.get("train") as (m: MLP) => void)(m);
+        return mlpState(m) as MlpState;
+      });
+      const wantAtTrain = await withObjects(objects, (o) => {
+        const m = o.get("m") as MLP;
+        globalMagnitudePrune(m, m.weightNames(), amount);
+        m.restore(o.get("init") as Map<string, Float32Array>);
+        return mlpState(m) as MlpState;
+      });
+      const [out, after, log] = await student.probe({
+        objects,
+        steps: [
           {
-            ok: pruned === Math.round(0.33 * 45),
-            message: `33% of the 45 weights should be pruned, got ${pruned}`,
+            call: "impIteration",
+            args: [{ ref: "m" }, { ref: "init" }, amount, { ref: "train" }],
           },
-          {
-            ok: rewound,
-            weight: 2,
-            message:
-              "before retraining, every surviving weight must equal its initial value exactly (rewind)",
-          },
-          {
-            ok: zeroAfterStep,
-            message:
-              "pruned weights must stay exactly 0 through an optimizer step (keep the masks)",
-          },
-        ]);
-      } finally {
-        m.dispose();
-      }
+          { read: "m", with: "mlp" },
+          { read: "train", with: "log" },
+        ],
+      });
+      value(out, `impIteration(mlp, init, ${amount}, train)`);
+      const got = after.value as unknown as MlpState;
+      const atTrain = ((log.value ?? []) as Plain[])[0] as unknown as MlpState | undefined;
+      const sameMasks = sameValue(maskValues(got), maskValues(want));
+      // Surviving weights only: a pruned weight may be kept or zeroed, the mask hides it.
+      const close = (a: MlpState | undefined, b: MlpState) =>
+        Object.entries(b.params).every(([name, p]) => {
+          const q = (a?.params?.[name] as { tensor?: { values: number[] } })?.tensor?.values;
+          const r = (p as { tensor: { values: number[] } }).tensor.values;
+          const mask = (b.masks[name] as { tensor?: { values: number[] } })?.tensor?.values;
+          return q?.length === r.length &&
+            r.every((v, i) => mask?.[i] === 0 || Math.abs(v - q[i]) <= 1e-5);
+        });
+      return partial([
+        {
+          ok: sameMasks,
+          message:
+            `masks: ${amount} of the weights pruned by the magnitude of the trained weights (not the initial ones)`,
+        },
+        {
+          ok: atTrain !== undefined && close(atTrain, wantAtTrain),
+          weight: 2,
+          message: atTrain === undefined
+            ? "train(model) was never called"
+            : "when train(model) starts, every weight must equal its initial value (rewind), with the new masks",
+        },
+        {
+          ok: close(got, want),
+          message:
+            "after train(model) the weights differ from the reference (keep the masks, train once)",
+        },
+      ]);
     },
   },
 ]);

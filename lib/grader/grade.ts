@@ -1,13 +1,16 @@
-// Grading one submission: its notebook becomes a module that runs, with its checks, in a
-// Deno subprocess with narrow permissions, a time limit per TODO and a memory cap. A crash,
-// timeout or bad notebook becomes results, never an exception that stops a batch.
+// Grading one submission: its notebook becomes a module that runs in a sandboxed child
+// (lib/grader/sandbox.ts); each check runs here, where no student code runs: it draws fresh
+// inputs from the run's seed, has the child call the student's functions on them and read
+// the results back as plain data, and compares them with the truth computed here. A crash,
+// timeout or bad notebook becomes that submission's results, never an exception that stops
+// a batch; a crash caused by another cell's top-level code is blamed on that cell.
 import { basename, dirname, join } from "node:path";
-import { Buffer } from "node:buffer";
-import { type CheckDefinition, errorText } from "./checks.ts";
-import { notebookToModule } from "./module.ts";
+import { type CheckDefinition, type CheckResult, errorText, runCheck } from "./checks.ts";
+import { type ModuleOptions, notebookToModule } from "./module.ts";
 import { type Notebook, readNotebook } from "./notebook.ts";
-import { PROJECT_ROOT, toFileUrl } from "../paths.ts";
-import type { RunnerPlan } from "./protocol.ts";
+import { toFileUrl } from "../paths.ts";
+import { fixtures } from "./fixtures.ts";
+import { Sandbox } from "./sandbox.ts";
 
 /** One graded check of a submission. */
 export interface CheckOutcome {
@@ -27,16 +30,16 @@ export interface SubmissionResult {
   outcomes: CheckOutcome[];
   total: number;
   max: number;
+  /** The run's fixture seed (`--seed` reproduces the grade). */
+  seed: number;
 }
 
-/** A check module to load: course checks by path; hidden ones by source (never readable). */
+/** A check module, loaded by the grader only (never by a submission's process). */
 export interface CheckSource {
   name: string;
   path: string;
   hidden: boolean;
   definitions: CheckDefinition[];
-  /** Source text, for hidden checks (sent to the runner on stdin). */
-  code?: string;
 }
 
 /** Limits and readable paths of a grading run. */
@@ -45,7 +48,7 @@ export interface GradeLimits {
   checkSeconds?: number;
   /** Seconds the notebook's setup and TODO cells may take to import (default 120). */
   importSeconds?: number;
-  /** V8 heap cap in MB (default 2048). */
+  /** Memory a submission's process may commit, in MB (OS limit; the V8 heap gets 2/3). */
   memoryMB?: number;
   /** Extra folders the submission may read (e.g. the tiny model fixtures). */
   readable?: string[];
@@ -74,12 +77,11 @@ export async function loadCheckSources(
     const files = [...Deno.readDirSync(dir)].filter((e) => e.isFile && e.name.endsWith(".ts"))
       .map((e) => join(dir, e.name)).sort();
     for (const path of files) {
-      const code = await Deno.readTextFile(path);
       const definitions = (await import(toFileUrl(path))).default;
       if (!Array.isArray(definitions)) {
         throw new Error(`${path}: a hidden-check file must default-export defineChecks([...])`);
       }
-      sources.push({ name: basename(path), path, hidden: true, definitions, code });
+      sources.push({ name: basename(path), path, hidden: true, definitions });
     }
   }
   return sources;
@@ -89,7 +91,9 @@ export async function loadCheckSources(
 export function notebookNumber(file: string, nb?: Notebook): string | undefined {
   const fromName = basename(file).match(/^(\d\d)_/)?.[1];
   if (fromName) return fromName;
-  const ids = nb?.cells.map((c) => c.metadata.pruning_lab?.todo).filter(Boolean) as string[];
+  const ids = nb?.cells.map((c) => c.metadata?.pruning_lab?.todo).filter((t) =>
+    typeof t === "string"
+  ) as string[];
   return ids?.[0]?.match(/^(\d\d)\./)?.[1];
 }
 
@@ -99,12 +103,16 @@ export function studentOf(file: string, root: string): string {
   return parent !== root && basename(parent) ? basename(parent) : basename(file, ".ipynb");
 }
 
+type Outcome = { fraction: number; message: string };
+type Applicable = { d: CheckDefinition; s: CheckSource };
+
 /**
- * Grades one notebook file. Never throws: an unreadable notebook is a row of failures.
+ * Grades one notebook file with fixtures drawn from `seed`. Never throws: an unreadable
+ * notebook or an internal error is a row of failures with the reason.
  *
  * @example
  * ```ts
- * const result = await gradeSubmission("subs/alice/01_architecture.ipynb", "alice", sources);
+ * const result = await gradeSubmission("subs/alice/01_architecture.ipynb", "alice", sources, {}, 1234);
  * result.total; // 7
  * ```
  */
@@ -113,25 +121,27 @@ export async function gradeSubmission(
   student: string,
   sources: CheckSource[],
   limits: GradeLimits = {},
+  seed = 1,
 ): Promise<SubmissionResult> {
-  let nb: Notebook | undefined;
+  let applicable: Applicable[] = [];
+  const outcomes = new Map<string, Outcome>();
   let problem: string | undefined;
   try {
-    nb = await readNotebook(file);
+    let nb: Notebook | undefined;
+    try {
+      nb = await readNotebook(file);
+    } catch (e) {
+      problem = errorText(e);
+    }
+    const number = notebookNumber(file, nb);
+    applicable = sources.flatMap((s) =>
+      s.definitions.filter((d) => number && d.id.startsWith(`${number}.`)).map((d) => ({ d, s }))
+    );
+    if (!number) problem ??= `${file}: cannot tell which notebook this is (name it NN_….ipynb)`;
+    if (applicable.length === 0) problem ??= `${file}: no checks for notebook ${number}`;
+    if (!problem && nb) await gradeNotebook(nb, applicable, outcomes, limits, seed);
   } catch (e) {
-    problem = errorText(e);
-  }
-  const number = notebookNumber(file, nb);
-  const applicable = sources.flatMap((s) =>
-    s.definitions.filter((d) => number && d.id.startsWith(`${number}.`)).map((d) => ({ d, s }))
-  );
-  const outcomes = new Map<string, { fraction: number; message: string }>();
-  if (!number) problem ??= `${file}: cannot tell which notebook this is (name it NN_….ipynb)`;
-  if (applicable.length === 0) problem ??= `${file}: no checks for notebook ${number}`;
-  if (problem || !nb) {
-    for (const { d } of applicable) outcomes.set(d.id, { fraction: 0, message: problem! });
-  } else {
-    await runChecks(nb, applicable, outcomes, limits);
+    problem ??= `grader error: ${errorText(e)}`;
   }
   const rows: CheckOutcome[] = applicable.map(({ d, s }) => {
     const o = outcomes.get(d.id) ?? { fraction: 0, message: problem ?? "not graded" };
@@ -162,209 +172,229 @@ export async function gradeSubmission(
     outcomes: rows,
     total: Math.round(rows.reduce((s, r) => s + r.score, 0) * 100) / 100,
     max: rows.reduce((s, r) => s + r.points, 0),
+    seed,
   };
 }
 
-/** Runs the checks in as many subprocesses as crashes and timeouts need. */
-async function runChecks(
+/** The TODO id of each TODO cell (the last cell wins when a TODO cell was copied). */
+function todoCells(nb: Notebook): Map<number, string> {
+  const cells = new Map<number, string>();
+  nb.cells.forEach((c, i) => {
+    const todo = c.metadata?.pruning_lab?.todo;
+    if (c.cell_type === "code" && typeof todo === "string") cells.set(i, todo);
+  });
+  return cells;
+}
+
+/** Grades every applicable check of a parsed notebook into `outcomes`. */
+async function gradeNotebook(
   nb: Notebook,
-  applicable: { d: CheckDefinition; s: CheckSource }[],
-  outcomes: Map<string, { fraction: number; message: string }>,
+  applicable: Applicable[],
+  outcomes: Map<string, Outcome>,
   limits: GradeLimits,
+  seed: number,
 ): Promise<void> {
-  const exclude = new Map<string, string>();
-  const todoIds = new Set(nb.cells.map((c) => c.metadata.pruning_lab?.todo).filter(Boolean));
-  let pending = applicable.map(({ d }) => d.id);
   if (limits.workDir) await Deno.mkdir(limits.workDir, { recursive: true });
   const work = await Deno.makeTempDir({ prefix: "pruning-lab-grade-", dir: limits.workDir });
+  const todos = todoCells(nb);
+  const session = new Session(nb, work, limits, seed);
   try {
+    const exclude = new Map<number, string>();
+    const crashed: { d: CheckDefinition; reason: string }[] = [];
+    let pending = applicable.map(({ d }) => d);
     for (
       let attempt = 0;
-      pending.length > 0 && attempt <= applicable.length + todoIds.size;
+      pending.length > 0 && attempt <= todos.size + applicable.length;
       attempt++
     ) {
-      const mod = notebookToModule(nb, exclude);
-      for (const [id, why] of mod.left) {
-        if (pending.includes(id) && !outcomes.has(id)) {
-          outcomes.set(id, { fraction: 0, message: why });
-        }
+      const run = await session.run({ exclude }, pending);
+      for (const [id, why] of run.left) {
+        if (pending.some((d) => d.id === id)) outcomes.set(id, { fraction: 0, message: why });
       }
-      pending = pending.filter((id) => !outcomes.has(id));
-      if (pending.length === 0) break;
-      const modulePath = join(work, `submission_${attempt}.ts`);
-      await Deno.writeTextFile(modulePath, mod.code);
-      const run = await runChild(modulePath, pending, applicable.map(({ s }) => s), work, limits);
       for (const [id, result] of run.results) outcomes.set(id, result);
-      pending = pending.filter((id) => !outcomes.has(id));
-      if (run.failedCheck) {
-        outcomes.set(run.failedCheck, { fraction: 0, message: run.reason });
-        pending = pending.filter((id) => id !== run.failedCheck);
-      } else if (run.failedCell !== undefined) {
-        if (todoIds.has(run.failedCell) && !exclude.has(run.failedCell)) {
-          // Leave that cell out and run again; the next module reports it in `left`.
-          exclude.set(run.failedCell, `its cell's top-level code ${run.reason}`);
+      pending = pending.filter((d) => !outcomes.has(d.id));
+      if (run.crashed) {
+        crashed.push(run.crashed);
+        pending = pending.filter((d) => d !== run.crashed!.d);
+      } else if (run.importFailure) {
+        const { cell, reason } = run.importFailure;
+        const index = Number(cell);
+        if (
+          Number.isInteger(index) && nb.cells[index]?.metadata?.pruning_lab?.setup !== true &&
+          !exclude.has(index)
+        ) {
+          // Leave that cell out and run again; its TODO (if any) fails with the reason.
+          exclude.set(index, `its cell's top-level code ${reason}`);
         } else {
-          const where = run.failedCell === "end" ? "the notebook" : run.failedCell;
-          for (const id of pending) {
-            outcomes.set(id, { fraction: 0, message: `${where} ${run.reason}` });
+          const where = Number.isInteger(index) ? `cell ${index + 1}` : "the notebook";
+          for (const d of pending) {
+            outcomes.set(d.id, { fraction: 0, message: `${where} ${reason}` });
           }
           pending = [];
         }
-      } else if (!run.done) {
-        for (const id of pending) {
-          outcomes.set(id, { fraction: 0, message: `grader: ${run.reason}` });
-        }
-        pending = [];
       }
     }
+    // A check that crashed or timed out runs again with the other cells' top-level code
+    // quiet; if it then behaves, the cell whose code broke it takes the blame.
+    for (const { d, reason } of crashed) {
+      outcomes.set(d.id, await session.blame(d, reason, exclude, todos, outcomes));
+    }
+    if (session.uncaught.length > 0) await session.blameUncaught(exclude, todos, outcomes);
   } finally {
     await Deno.remove(work, { recursive: true }).catch(() => {});
   }
 }
 
-interface ChildRun {
-  results: Map<string, { fraction: number; message: string }>;
-  done: boolean;
-  /** The check that was running when the process died or timed out. */
-  failedCheck?: string;
-  /** The cell (TODO id, "setup cell N" or "end") whose top-level code failed on import. */
-  failedCell?: string;
-  reason: string;
+interface Run {
+  results: Map<string, CheckResult>;
+  left: Map<string, string>;
+  crashed?: { d: CheckDefinition; reason: string };
+  importFailure?: { cell: string; reason: string };
 }
 
-/** The folders a submission may read: lib, data, packages, fixtures, its own module. */
-function readablePaths(work: string, limits: GradeLimits, sources: CheckSource[]): string[] {
-  // Visible check modules outside lib/ (a sample's checks) must be readable to be imported.
-  const sourcesOutsideLib = sources.filter((s) => !s.code).map((s) => dirname(s.path));
-  return [
-    join(PROJECT_ROOT, "lib"),
-    join(PROJECT_ROOT, "data"),
-    join(PROJECT_ROOT, "node_modules"),
-    work,
-    ...(limits.readable ?? []),
-    ...sourcesOutsideLib,
-  ];
-}
+/** The child processes of one submission, one per attempt. */
+class Session {
+  uncaught: string[] = [];
+  private attempt = 0;
 
-const ENV_PASSED = [
-  "PRUNING_LAB_BACKEND",
-  "PRUNING_LAB_DATA_MIRROR",
-  "PRUNING_LAB_MODEL",
-  "PRUNING_LAB_FAST",
-  "PRUNING_LAB_CACHE",
-  "HF_ENDPOINT",
-  "PRUNING_LAB_WASM_THREADS",
-];
+  constructor(
+    readonly nb: Notebook,
+    readonly work: string,
+    readonly limits: GradeLimits,
+    readonly seed: number,
+  ) {}
 
-async function runChild(
-  modulePath: string,
-  checks: string[],
-  sources: CheckSource[],
-  work: string,
-  limits: GradeLimits,
-): Promise<ChildRun> {
-  const nonce = crypto.randomUUID();
-  const checkModules = [...new Set(sources)].map((s) =>
-    s.code ? `data:application/typescript;base64,${Buffer.from(s.code).toString("base64")}` : s.path
-  );
-  const env: Record<string, string> = { NO_COLOR: "1" };
-  for (const key of [...ENV_PASSED, "DENO_DIR", "HOME", "PATH"]) {
-    const value = Deno.env.get(key);
-    if (value !== undefined) env[key] = value;
-  }
-  // Submissions are graded side by side already: one wasm thread each.
-  env.PRUNING_LAB_WASM_THREADS = "1";
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--no-check",
-      "--cached-only",
-      "--no-prompt",
-      `--config=${join(PROJECT_ROOT, "deno.json")}`,
-      `--v8-flags=--max-old-space-size=${limits.memoryMB ?? 2048}`,
-      `--allow-read=${readablePaths(work, limits, sources).join(",")}`,
-      `--allow-env=${ENV_PASSED.join(",")}`,
-      join(PROJECT_ROOT, "lib", "grader", "runner.ts"),
-    ],
-    env,
-    clearEnv: true,
-    cwd: work,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  const plan: RunnerPlan = { nonce, module: modulePath, checkModules, checks };
-  await writer.write(new TextEncoder().encode(JSON.stringify(plan)));
-  await writer.close();
-
-  const results = new Map<string, { fraction: number; message: string }>();
-  let phase: { check?: string; cell?: string } = { cell: "start" };
-  let done = false;
-  let timedOut = false;
-  let stderr = "";
-  const arm = (seconds: number) => {
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      timedOut = true;
-      try {
-        child.kill("SIGKILL");
-      } catch { /* already gone */ }
-    }, seconds * 1000);
-  };
-  let timer = setTimeout(() => {}, 0);
-  arm(limits.importSeconds ?? 120);
-  const readErr = (async () => {
-    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
-      stderr = (stderr + chunk).slice(-4000);
-    }
-  })();
-  let importError: string | undefined;
-  let buffer = "";
-  for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
-    buffer += chunk;
-    // A submission printing endlessly without newlines must not fill the grader's memory.
-    if (buffer.length > 1_000_000 && !buffer.includes("\n")) buffer = buffer.slice(-100_000);
-    let nl: number;
-    while ((nl = buffer.indexOf("\n")) >= 0) {
-      const line = buffer.slice(0, nl);
-      buffer = buffer.slice(nl + 1);
-      if (!line.startsWith(`${nonce} `)) continue; // the student's own output
-      const rest = line.slice(nonce.length + 1);
-      const kind = rest.slice(0, rest.indexOf(" "));
-      const data = JSON.parse(rest.slice(kind.length + 1));
-      if (kind === "cell") phase = { cell: data };
-      else if (kind === "import-error") importError = data;
-      else if (kind === "start") {
-        phase = { check: data };
-        arm(limits.checkSeconds ?? 60);
-      } else if (kind === "result") {
-        results.set(data.id, { fraction: data.fraction, message: data.message });
-      } else if (kind === "done") done = true;
+  /** Imports the module built with `options` and runs `checks` until one crashes. */
+  async run(options: ModuleOptions, checks: CheckDefinition[], watchUncaught = true): Promise<Run> {
+    const mod = notebookToModule(this.nb, options);
+    const results = new Map<string, CheckResult>();
+    const todo = checks.filter((d) => !mod.left.has(d.id));
+    if (todo.length === 0) return { results, left: mod.left };
+    const path = join(this.work, `submission_${this.attempt++}.ts`);
+    await Deno.writeTextFile(path, mod.code);
+    const memoryMB = this.limits.memoryMB ?? 3072;
+    const box = new Sandbox(path, this.work, {
+      memoryMB,
+      heapMB: Math.max(64, Math.round(memoryMB * 2 / 3)),
+      readable: this.limits.readable,
+    });
+    try {
+      const started = await box.start(this.limits.importSeconds ?? 120);
+      if (!started.ok) {
+        const reason = started.timedOut
+          ? `timed out (over ${this.limits.importSeconds ?? 120} s)`
+          : started.error ?? "failed";
+        return { results, left: mod.left, importFailure: { cell: box.lastCell, reason } };
+      }
+      for (const d of todo) {
+        const seconds = this.limits.checkSeconds ?? 60;
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const timeout = new Promise<"timeout">((resolve) => {
+          timer = setTimeout(() => resolve("timeout"), seconds * 1000);
+        });
+        const ended = new Promise<string>((resolve) => box.onEnd((e) => resolve(e.reason)));
+        const result = await Promise.race([
+          runCheck(d, { student: box.student(d.id), fx: fixtures(this.seed, d.id) }),
+          timeout,
+          ended,
+        ]);
+        clearTimeout(timer);
+        if (result === "timeout") {
+          box.kill("timeout");
+          return {
+            results,
+            left: mod.left,
+            crashed: { d, reason: `timed out (over ${seconds} s)` },
+          };
+        }
+        if (typeof result === "string") {
+          return { results, left: mod.left, crashed: { d, reason: result } };
+        }
+        results.set(d.id, result);
+      }
+      return { results, left: mod.left };
+    } finally {
+      if (watchUncaught) this.uncaught.push(...box.uncaught);
+      await box.close();
     }
   }
-  const status = await child.status;
-  clearTimeout(timer);
-  await readErr;
-  if (Deno.env.get("PRUNING_LAB_GRADER_DEBUG")) {
-    console.error(`--- grader child stderr:\n${stderr}`);
-  }
-  if (done) return { results, done, reason: "" };
-  const reason = timedOut
-    ? `timed out (over ${phase.check ? limits.checkSeconds ?? 60 : limits.importSeconds ?? 120} s)`
-    : importError !== undefined
-    ? `threw: ${importError}`
-    : crashReason(status, stderr);
-  if (phase.check) return { results, done, failedCheck: phase.check, reason };
-  return { results, done, failedCell: phase.cell === "start" ? "end" : phase.cell, reason };
-}
 
-function crashReason(status: Deno.CommandStatus, stderr: string): string {
-  if (/heap out of memory|Out of memory|OOM/i.test(stderr)) {
-    return "ran out of memory (the grader's memory cap)";
+  /**
+   * A crashed check again with every other cell quiet (declarations only, no initialisers
+   * that run code); when it then behaves, the first cell whose code brings the crash back is
+   * blamed (its TODO scores 0) and the check keeps its quiet result.
+   */
+  async blame(
+    d: CheckDefinition,
+    reason: string,
+    exclude: Map<number, string>,
+    todos: Map<number, string>,
+    outcomes: Map<string, Outcome>,
+  ): Promise<Outcome> {
+    const own = [...todos].filter(([, id]) => id === d.id).map(([i]) => i);
+    const others = this.codeCells().filter((i) => !own.includes(i) && !exclude.has(i));
+    const quiet = await this.run({ exclude, quiet: new Set(others) }, [d], false);
+    const alone = quiet.results.get(d.id);
+    if (!alone) return { fraction: 0, message: reason };
+    for (const suspect of others.slice(0, 6)) {
+      const again = await this.run(
+        { exclude, quiet: new Set(others.filter((i) => i !== suspect)) },
+        [d],
+        false,
+      );
+      if (again.crashed || again.importFailure) {
+        const guilty = todos.get(suspect);
+        if (guilty) {
+          outcomes.set(guilty, {
+            fraction: 0,
+            message: `its cell's top-level code broke the check of ${d.id} (${reason})`,
+          });
+        }
+        return {
+          fraction: alone.fraction,
+          message: `${alone.message} (graded without cell ${suspect + 1}, whose code ${reason})`,
+        };
+      }
+    }
+    return alone;
   }
-  const lines = stderr.trim().split("\n").filter((l) => l.trim());
-  const last = lines.find((l) => l.startsWith("error:")) ?? lines.at(-1);
-  const how = status.signal ? `was killed by ${status.signal}` : `exited with code ${status.code}`;
-  return `stopped the process (it ${how})${last ? `: ${last.slice(0, 200)}` : ""}`;
+
+  /** Uncaught errors after import: the TODO cell whose code raises them scores 0. */
+  async blameUncaught(
+    exclude: Map<number, string>,
+    todos: Map<number, string>,
+    outcomes: Map<string, Outcome>,
+  ): Promise<void> {
+    const cells = this.codeCells().filter((i) => todos.has(i) && !exclude.has(i));
+    const probeCheck: CheckDefinition = {
+      id: "grader.idle",
+      points: 0,
+      title: "idle",
+      uses: [],
+      run: () =>
+        new Promise((resolve) => setTimeout(() => resolve({ fraction: 1, message: "" }), 1500)),
+    };
+    for (const suspect of cells.slice(0, 8)) {
+      const before = this.uncaught.length;
+      const others = new Set(this.codeCells().filter((i) => i !== suspect));
+      const run = await this.run({ exclude, quiet: others }, [probeCheck], true);
+      const raised = this.uncaught.slice(before);
+      this.uncaught.length = before;
+      if (raised.length > 0 || run.crashed) {
+        outcomes.set(todos.get(suspect)!, {
+          fraction: 0,
+          message:
+            `its cell's top-level code raised an error while other checks ran (a timer or an unawaited promise?): ${
+              raised[0] ?? run.crashed?.reason
+            }`,
+        });
+      }
+    }
+  }
+
+  private codeCells(): number[] {
+    return this.nb.cells.flatMap((c, i) =>
+      c.cell_type === "code" && c.metadata?.pruning_lab?.setup !== true ? [i] : []
+    );
+  }
 }

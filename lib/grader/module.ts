@@ -1,9 +1,17 @@
-// Notebook -> module: the setup cells and TODO cells of a notebook, in order, become one
-// TypeScript module that exports their top-level declarations. A TODO cell with a syntax
-// error (or one excluded after it crashed) is left out, so only that TODO fails.
+// Notebook -> module: the notebook's cells, in order, become one TypeScript module that exports
+// their top-level declarations, as Jupyter would have them after running every cell:
+// - setup cells run whole (the course's imports and helpers);
+// - TODO cells and untagged cells contribute their declarations (imports, functions, classes,
+//   types, constants); their other top-level statements (demos, prints, timers) are left out,
+//   and an untagged cell's constants only when the cell does nothing but declare (its relative
+//   imports are left out: they point beside the student's notebook);
+// - a name declared in several cells takes its last declaration, as in Jupyter;
+// - a TODO cell with a syntax error (or one excluded after it crashed) is left out, so only
+//   that TODO fails.
 import ts from "typescript";
 import { type Notebook, sourceOf } from "./notebook.ts";
-import { CELL_MARK } from "./protocol.ts";
+import { PROJECT_ROOT, toFileUrl } from "../paths.ts";
+import { join } from "node:path";
 
 /** The module made from a notebook. */
 export interface NotebookModule {
@@ -12,11 +20,34 @@ export interface NotebookModule {
   exports: string[];
   /** TODO ids whose cells were left out, with the reason. */
   left: Map<string, string>;
+  /** Indices of cells whose top-level code runs in the module (for blame). */
+  cells: number[];
+}
+
+/** Options: cells to leave out (index -> reason) and cells to keep only declarations of. */
+export interface ModuleOptions {
+  exclude?: Map<number, string>;
+  /** Cells whose declarations stay but whose variable initialisers that call code are dropped. */
+  quiet?: Set<number>;
+}
+
+const PROGRESS_URL = toFileUrl(join(PROJECT_ROOT, "lib", "grader", "cell_progress.ts"));
+const MAX_NESTING = 500;
+
+interface Piece {
+  cell: number;
+  statement: ts.Statement;
+  file: ts.SourceFile;
+  names: string[];
+  imports: string[];
+  /** An untagged cell's piece: kept only when code that is kept uses one of its names. */
+  free: boolean;
+  /** Identifiers the statement mentions. */
+  refs: Set<string>;
 }
 
 /**
- * Builds the module. `exclude` maps TODO ids to leave out to the reason (e.g. their cell's
- * top-level code crashed in an earlier attempt).
+ * Builds the module.
  *
  * @example
  * ```ts
@@ -24,83 +55,214 @@ export interface NotebookModule {
  * await Deno.writeTextFile("submission.ts", code);
  * ```
  */
-export function notebookToModule(
-  nb: Notebook,
-  exclude: Map<string, string> = new Map(),
-): NotebookModule {
-  const left = new Map(exclude);
-  const declared = new Map<string, string>(); // name -> where
-  const imported = new Set<string>(); // "specifier|name|local"
-  const exports: string[] = [];
-  const parts = [
-    `const __mark = (globalThis as Record<symbol, unknown>)[Symbol.for(${
-      JSON.stringify(CELL_MARK)
-    })] as ((cell: string) => void) | undefined;`,
-  ];
+export function notebookToModule(nb: Notebook, options: ModuleOptions = {}): NotebookModule {
+  const exclude = options.exclude ?? new Map<number, string>();
+  const left = new Map<string, string>();
+  const pieces: Piece[] = [];
+  const problems: string[] = [];
   nb.cells.forEach((cell, i) => {
-    const marks = cell.metadata.pruning_lab;
-    if (cell.cell_type !== "code" || !(marks?.setup || marks?.todo)) return;
-    const label = marks.todo ?? `setup cell ${i + 1}`;
-    if (marks.todo && left.has(marks.todo)) return;
+    if (cell.cell_type !== "code") return;
+    const marks = cell.metadata?.pruning_lab ?? {};
+    const todo = typeof marks.todo === "string" ? marks.todo : undefined;
+    if (exclude.has(i)) {
+      if (todo) left.set(todo, exclude.get(i)!);
+      return;
+    }
     const source = sourceOf(cell);
     const syntax = syntaxError(source);
     if (syntax) {
-      if (marks.todo) left.set(marks.todo, `cell ${i + 1} has a syntax error: ${syntax}`);
-      else {parts.push(
-          `throw new Error(${
-            JSON.stringify(`setup cell ${i + 1} has a syntax error: ${syntax}`)
-          });`,
-        );}
+      const why = `cell ${i + 1} has a syntax error: ${syntax}`;
+      if (todo) left.set(todo, why);
+      else if (marks.setup) problems.push(`setup cell ${i + 1} has a syntax error: ${syntax}`);
       return;
     }
     const file = ts.createSourceFile(`cell${i + 1}.ts`, source, ts.ScriptTarget.Latest, true);
-    const kept: string[] = [];
-    const names: string[] = [];
-    let clash: string | undefined;
+    const whole = marks.setup === true;
+    const onlyDeclares = file.statements.every((s) => isDeclaration(s)) && !hasTopLevelAwait(file);
     for (const statement of file.statements) {
-      if (ts.isImportDeclaration(statement)) {
-        const keys = importKeys(statement);
-        if (keys.length > 0 && keys.every((k) => imported.has(k))) continue; // same import again
-        keys.forEach((k) => imported.add(k));
-        names.push(...keys.map((k) => k.split("|")[2]).filter(Boolean));
-      } else {
-        names.push(...declaredNames(statement));
+      if (!whole && !isDeclaration(statement)) continue;
+      // Relative imports of an untagged cell point beside the student's notebook, which the
+      // grader does not have.
+      if (!whole && !todo && ts.isImportDeclaration(statement) && isRelative(statement)) continue;
+      if (!whole && !todo && !onlyDeclares && ts.isVariableStatement(statement)) continue;
+      if (options.quiet?.has(i) && ts.isVariableStatement(statement) && callsCode(statement)) {
+        continue;
       }
-      kept.push(statement.getFullText(file));
+      pieces.push({
+        cell: i,
+        statement,
+        file,
+        names: ts.isImportDeclaration(statement) ? [] : declaredNames(statement),
+        imports: ts.isImportDeclaration(statement) ? importKeys(statement) : [],
+        free: !whole && !todo,
+        refs: identifiers(statement),
+      });
     }
-    for (const name of names) {
-      if (declared.has(name)) {
-        clash ??= `redeclares "${name}" (already declared in ${declared.get(name)})`;
-      }
-    }
-    if (clash) {
-      if (marks.todo) left.set(marks.todo, `cell ${i + 1} ${clash}; rename it`);
-      else parts.push(`throw new Error(${JSON.stringify(`setup cell ${i + 1} ${clash}`)});`);
-      return;
-    }
-    names.forEach((n) => declared.set(n, `cell ${i + 1}`));
-    exports.push(
-      ...file.statements.filter((s) => !ts.isImportDeclaration(s)).flatMap(declaredNames),
-    );
-    parts.push(`\n// ---- cell ${i + 1} (${label})\n__mark?.(${JSON.stringify(label)});`);
-    parts.push(kept.join(""));
   });
-  parts.push(`\n__mark?.("end");\nexport { ${exports.join(", ")} };\n`);
-  return { code: parts.join("\n"), exports, left };
+
+  // Untagged cells contribute only what the setup and TODO cells (transitively) use.
+  const used = new Set<string>();
+  const kept0 = new Set(pieces.filter((p) => !p.free));
+  for (const p of kept0) p.refs.forEach((r) => used.add(r));
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const p of pieces) {
+      if (kept0.has(p)) continue;
+      const binds = [...p.names, ...p.imports.map((k) => k.split("|")[2]).filter(Boolean)];
+      if (binds.some((n) => used.has(n))) {
+        kept0.add(p);
+        p.refs.forEach((r) => used.add(r));
+        grew = true;
+      }
+    }
+  }
+  for (const p of pieces) {
+    if (p.free && p.imports.length > 0) {
+      p.imports = p.imports.filter((k) => used.has(k.split("|")[2]));
+    }
+  }
+  pieces.splice(0, pieces.length, ...pieces.filter((p) => kept0.has(p)));
+
+  // Last declaration wins: drop earlier statements (and import bindings) that declare a
+  // name declared again later; the same import twice is kept once.
+  const lastCell = new Map<string, number>();
+  for (const p of pieces) {
+    for (const n of [...p.names, ...p.imports.map((k) => k.split("|")[2]).filter(Boolean)]) {
+      lastCell.set(n, p.cell);
+    }
+  }
+  const kept: { piece: Piece; text: string }[] = [];
+  const seenImports = new Set<string>();
+  const imported = new Set<string>();
+  for (const p of pieces) {
+    if (p.names.some((n) => lastCell.get(n) !== p.cell)) continue;
+    if (p.imports.length === 0) {
+      kept.push({ piece: p, text: p.statement.getFullText(p.file) });
+      continue;
+    }
+    const fresh = p.imports.filter((k) => {
+      const local = k.split("|")[2];
+      return !seenImports.has(k) &&
+        (!local || (lastCell.get(local) === p.cell && !imported.has(local)));
+    });
+    fresh.forEach((k) => {
+      seenImports.add(k);
+      if (k.split("|")[2]) imported.add(k.split("|")[2]);
+    });
+    if (fresh.length === 0) continue;
+    const text = fresh.length === p.imports.length && !p.free
+      ? p.statement.getFullText(p.file)
+      : `\n${importText(fresh)}`;
+    kept.push({ piece: p, text });
+  }
+  const exports = [...new Set(kept.flatMap((k) => k.piece.names))];
+
+  const parts = [
+    `import { cellStarted as __pruningLabCell } from ${JSON.stringify(PROGRESS_URL)};`,
+  ];
+  for (const problem of problems) parts.push(`throw new Error(${JSON.stringify(problem)});`);
+  let current = -1;
+  const cells: number[] = [];
+  for (const { piece, text } of kept) {
+    if (piece.cell !== current) {
+      current = piece.cell;
+      cells.push(piece.cell);
+      parts.push(
+        `\n// ---- cell ${piece.cell + 1}\n__pruningLabCell(${
+          JSON.stringify(String(piece.cell))
+        });`,
+      );
+    }
+    parts.push(text);
+  }
+  parts.push(`\n__pruningLabCell("end");\nexport { ${exports.join(", ")} };\n`);
+  return { code: parts.join("\n"), exports, left, cells };
 }
 
 /** The first syntax error of a TypeScript source, as "line N: message", or undefined. */
 export function syntaxError(source: string): string | undefined {
-  const { diagnostics } = ts.transpileModule(source, {
-    reportDiagnostics: true,
-    compilerOptions: { target: ts.ScriptTarget.ESNext, module: ts.ModuleKind.ESNext },
-  });
-  const d = diagnostics?.find((x) => x.category === ts.DiagnosticCategory.Error);
-  if (!d) return undefined;
-  const line = d.file && d.start !== undefined
-    ? d.file.getLineAndCharacterOfPosition(d.start).line + 1
-    : 0;
-  return `line ${line}: ${ts.flattenDiagnosticMessageText(d.messageText, " ")}`;
+  const depth = nestingDepth(source);
+  if (depth > MAX_NESTING) return `line 1: nested ${depth} levels deep (at most ${MAX_NESTING})`;
+  try {
+    const { diagnostics } = ts.transpileModule(source, {
+      reportDiagnostics: true,
+      compilerOptions: { target: ts.ScriptTarget.ESNext, module: ts.ModuleKind.ESNext },
+    });
+    const d = diagnostics?.find((x) => x.category === ts.DiagnosticCategory.Error);
+    if (!d) return undefined;
+    const line = d.file && d.start !== undefined
+      ? d.file.getLineAndCharacterOfPosition(d.start).line + 1
+      : 0;
+    return `line ${line}: ${ts.flattenDiagnosticMessageText(d.messageText, " ")}`;
+  } catch (e) {
+    return `line 1: cannot be parsed (${e instanceof Error ? e.name : "error"})`;
+  }
+}
+
+/** The deepest nesting of (), [] and {} (a guard against parser stack overflows). */
+function nestingDepth(source: string): number {
+  let depth = 0;
+  let max = 0;
+  for (let i = 0; i < source.length; i++) {
+    const c = source.charCodeAt(i);
+    if (c === 40 || c === 91 || c === 123) max = Math.max(max, ++depth);
+    else if (c === 41 || c === 93 || c === 125) depth = Math.max(0, depth - 1);
+  }
+  return max;
+}
+
+/** Every identifier a statement mentions (a superset of the names it uses). */
+function identifiers(statement: ts.Statement): Set<string> {
+  const out = new Set<string>();
+  const visit = (node: ts.Node) => {
+    if (ts.isIdentifier(node)) out.add(node.text);
+    ts.forEachChild(node, visit);
+  };
+  visit(statement);
+  return out;
+}
+
+function isRelative(statement: ts.ImportDeclaration): boolean {
+  return /^\.\.?\//.test((statement.moduleSpecifier as ts.StringLiteral).text);
+}
+
+/** Whether a statement only declares (imports, functions, classes, types, enums, variables). */
+function isDeclaration(s: ts.Statement): boolean {
+  return ts.isImportDeclaration(s) || ts.isFunctionDeclaration(s) || ts.isClassDeclaration(s) ||
+    ts.isInterfaceDeclaration(s) || ts.isTypeAliasDeclaration(s) || ts.isEnumDeclaration(s) ||
+    ts.isVariableStatement(s) || ts.isModuleDeclaration(s) || ts.isEmptyStatement(s);
+}
+
+function hasTopLevelAwait(file: ts.SourceFile): boolean {
+  let found = false;
+  const visit = (node: ts.Node) => {
+    if (found || ts.isFunctionLike(node) || ts.isClassLike(node)) return;
+    if (ts.isAwaitExpression(node) || (ts.isForOfStatement(node) && node.awaitModifier)) {
+      found = true;
+      return;
+    }
+    ts.forEachChild(node, visit);
+  };
+  ts.forEachChild(file, visit);
+  return found;
+}
+
+/** Whether a variable statement runs code when it is declared (a call, `new`, `await`). */
+function callsCode(s: ts.VariableStatement): boolean {
+  let found = false;
+  const visit = (node: ts.Node) => {
+    if (found || ts.isFunctionLike(node) || ts.isClassLike(node)) return;
+    if (
+      ts.isCallExpression(node) || ts.isNewExpression(node) || ts.isAwaitExpression(node) ||
+      ts.isTaggedTemplateExpression(node)
+    ) {
+      found = true;
+      return;
+    }
+    ts.forEachChild(node, visit);
+  };
+  ts.forEachChild(s, visit);
+  return found;
 }
 
 /** Value names a top-level statement declares (types are not exported). */
@@ -126,15 +288,32 @@ function bindingNames(name: ts.BindingName): string[] {
 function importKeys(statement: ts.ImportDeclaration): string[] {
   const spec = (statement.moduleSpecifier as ts.StringLiteral).text;
   const clause = statement.importClause;
-  if (!clause || clause.isTypeOnly) return clause ? [] : [`${spec}|*side-effect*|`];
+  if (!clause) return [`${spec}|*side-effect*|`];
+  if (clause.isTypeOnly) return [`${spec}|*type*${clause.getText()}|`];
   const keys: string[] = [];
   if (clause.name) keys.push(`${spec}|default|${clause.name.text}`);
   const bindings = clause.namedBindings;
   if (bindings && ts.isNamespaceImport(bindings)) keys.push(`${spec}|*|${bindings.name.text}`);
   if (bindings && ts.isNamedImports(bindings)) {
     for (const e of bindings.elements) {
-      if (!e.isTypeOnly) keys.push(`${spec}|${(e.propertyName ?? e.name).text}|${e.name.text}`);
+      keys.push(`${spec}|${(e.propertyName ?? e.name).text}|${e.isTypeOnly ? "" : e.name.text}`);
     }
   }
-  return keys;
+  return keys.length > 0 ? keys : [`${spec}|*empty*|`];
+}
+
+/** An import statement for the value bindings left of an import ("spec|imported|local" keys). */
+function importText(keys: string[]): string {
+  const spec = keys[0].split("|")[0];
+  const named: string[] = [];
+  const lines: string[] = [];
+  for (const key of keys) {
+    const [, imported, local] = key.split("|");
+    if (!local) continue;
+    if (imported === "default") lines.push(`import ${local} from ${JSON.stringify(spec)};`);
+    else if (imported === "*") lines.push(`import * as ${local} from ${JSON.stringify(spec)};`);
+    else named.push(imported === local ? local : `${imported} as ${local}`);
+  }
+  if (named.length > 0) lines.push(`import { ${named.join(", ")} } from ${JSON.stringify(spec)};`);
+  return lines.join("\n");
 }

@@ -63,18 +63,31 @@ export function parseNotebook(text: string, file: string): Notebook {
   }
   if (nb.nbformat !== 4) throw new Error(`${file}: nbformat ${nb.nbformat}; expected 4`);
   nb.cells.forEach((cell, i) => {
-    if (!cell || !["code", "markdown", "raw"].includes(cell.cell_type)) {
+    if (
+      !cell || typeof cell !== "object" || !["code", "markdown", "raw"].includes(cell.cell_type)
+    ) {
       throw new Error(`${file}: cell ${i + 1} has no valid cell_type`);
     }
-    cell.metadata ??= {};
+    if (!cell.metadata || typeof cell.metadata !== "object") cell.metadata = {};
+    const marks = cell.metadata.pruning_lab;
+    if (marks !== undefined && (marks === null || typeof marks !== "object")) {
+      delete cell.metadata.pruning_lab;
+    }
   });
   return nb;
 }
+
+/** The largest notebook file the grader reads (outputs with embedded figures included). */
+const MAX_NOTEBOOK_BYTES = 50_000_000;
 
 /** Reads and parses a notebook file. */
 export async function readNotebook(path: string): Promise<Notebook> {
   let text: string;
   try {
+    const size = (await Deno.stat(path)).size;
+    if (size > MAX_NOTEBOOK_BYTES) {
+      throw new Error(`${size} bytes; a notebook may have at most ${MAX_NOTEBOOK_BYTES}`);
+    }
     text = await Deno.readTextFile(path);
   } catch (e) {
     throw new Error(`${path}: cannot read (${(e as Error).message.split("\n")[0]})`);
@@ -94,9 +107,11 @@ export function formatNotebook(nb: Notebook): string {
   return JSON.stringify(nb, null, 1) + "\n";
 }
 
-/** A cell's source as one string. */
+/** A cell's source as one string ("" when it has none or an invalid one). */
 export function sourceOf(cell: Cell): string {
-  return Array.isArray(cell.source) ? cell.source.join("") : cell.source;
+  const source = cell.source as unknown;
+  if (Array.isArray(source)) return source.map((l) => (typeof l === "string" ? l : "")).join("");
+  return typeof source === "string" ? source : "";
 }
 
 /** Splits source into nbformat's list of lines (each but the last ends with "\n"). */

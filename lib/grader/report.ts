@@ -1,9 +1,12 @@
-// Grading outputs: the gradebook CSV (papaparse), a Gradescope-format results.json and a
-// feedback.md per student, and the self-grade table printed in a terminal.
-import { join } from "node:path";
+// Grading outputs: the gradebook CSV (papaparse), written row by row as submissions finish,
+// a Gradescope-format results.json and a feedback.md per student (in a folder of its own:
+// names that collide get a suffix, nothing is overwritten), and the self-grade table printed
+// in a terminal. Messages are one line and escaped in markdown.
+import { basename, join } from "node:path";
 // @ts-types="@types/papaparse"
 import Papa from "papaparse";
 import type { SubmissionResult } from "./grade.ts";
+import { oneLine } from "./checks.ts";
 
 /**
  * The gradebook: one row per submission, one column per check, total and max.
@@ -13,19 +16,33 @@ import type { SubmissionResult } from "./grade.ts";
  * await Deno.writeTextFile("out/gradebook.csv", gradebookCsv(results));
  * ```
  */
-export function gradebookCsv(results: SubmissionResult[]): string {
+export function gradebookCsv(results: SubmissionResult[], folders: string[] = []): string {
   const ids = [...new Set(results.flatMap((r) => r.outcomes.map((o) => o.id)))];
-  const rows = results.map((r) => {
-    const row: Record<string, string | number> = { student: r.student, file: r.file };
-    for (const id of ids) row[id] = r.outcomes.find((o) => o.id === id)?.score ?? "";
-    row.total = r.total;
-    row.max = r.max;
-    return row;
-  });
-  return Papa.unparse({
-    fields: ["student", "file", ...ids, "total", "max"],
-    data: rows.map((r) => Object.values(r)),
-  }) + "\n";
+  return [
+    Papa.unparse({ fields: gradebookFields(ids), data: [] }).trim(),
+    ...results.map((r, i) => gradebookRow(r, ids, folders[i] ?? "")),
+  ].join("\n") + "\n";
+}
+
+/** The gradebook's columns for these check ids. */
+export function gradebookFields(ids: string[]): string[] {
+  return ["student", "folder", "file", "seed", ...ids, "total", "max", "manual points"];
+}
+
+/**
+ * One gradebook line (no newline) for a result, in the columns of `gradebookFields(ids)`;
+ * "manual points" stays empty for the instructor.
+ *
+ * @example
+ * ```ts
+ * await file.write(encoder.encode(gradebookRow(result, ids, "alice") + "\n"));
+ * ```
+ */
+export function gradebookRow(r: SubmissionResult, ids: string[], folder: string): string {
+  const row: (string | number)[] = [r.student, folder, r.file, r.seed];
+  for (const id of ids) row.push(r.outcomes.find((o) => o.id === id)?.score ?? "");
+  row.push(r.total, r.max, "");
+  return Papa.unparse([row], { header: false }).trim();
 }
 
 /**
@@ -42,6 +59,7 @@ export function gradescopeResults(result: SubmissionResult) {
     score: result.total,
     max_score: result.max,
     visibility: "visible",
+    extra_data: { seed: result.seed, file: result.file },
     tests: result.outcomes.map((o) => ({
       name: `${o.id}: ${o.title}`,
       score: o.score,
@@ -66,18 +84,20 @@ export function feedbackMarkdown(result: SubmissionResult, showHidden = false): 
   const total = shown.reduce((s, o) => s + o.score, 0);
   const max = shown.reduce((s, o) => s + o.points, 0);
   const lines = [
-    `# Feedback for ${result.student}`,
+    `# Feedback for ${escapeMarkdown(result.student)}`,
     "",
-    `Notebook: \`${result.file}\``,
+    `Notebook: ${escapeMarkdown(basename(result.file))} (inputs drawn with seed ${result.seed})`,
     "",
     `**Score: ${round(total)} / ${max}**`,
     "",
     "| TODO | points | result |",
     "|---|---:|---|",
     ...shown.map((o) =>
-      `| ${o.id}${o.hidden ? " (hidden)" : ""}: ${o.title} | ${o.score} / ${o.points} | ${
-        o.passed ? "✅" : "❌"
-      } ${o.message.replaceAll("|", "\\|")} |`
+      `| ${escapeMarkdown(o.id)}${o.hidden ? " (hidden)" : ""}: ${
+        escapeMarkdown(o.title)
+      } | ${o.score} / ${o.points} | ${o.passed ? "✅ PASS" : "❌ FAIL"} ${
+        escapeMarkdown(o.message)
+      } |`
     ),
     "",
   ];
@@ -96,7 +116,7 @@ export function selfGradeTable(result: SubmissionResult, showHidden = false): st
   const shown = result.outcomes.filter((o) => showHidden || !o.hidden);
   const rows = shown.map((
     o,
-  ) => [`${o.passed ? "✅" : "❌"} ${o.id}`, `${o.score}/${o.points}`, o.message]);
+  ) => [`${o.passed ? "✅" : "❌"} ${o.id}`, `${o.score}/${o.points}`, oneLine(o.message)]);
   const w0 = Math.max(4, ...rows.map((r) => r[0].length));
   const w1 = Math.max(6, ...rows.map((r) => r[1].length));
   const total = shown.reduce((s, o) => s + o.score, 0);
@@ -110,38 +130,60 @@ export function selfGradeTable(result: SubmissionResult, showHidden = false): st
 }
 
 /**
- * Writes gradebook.csv, and results.json + feedback.md per student, under `out`.
+ * Writes a student's results.json and feedback.md into `out/<folder>`.
  *
  * @example
  * ```ts
- * await writeGradingOutputs("grades", results);
+ * await writeStudentOutputs("grades", "alice", result);
  * ```
  */
-export async function writeGradingOutputs(
+export async function writeStudentOutputs(
   out: string,
-  results: SubmissionResult[],
+  folder: string,
+  result: SubmissionResult,
   showHidden = false,
 ): Promise<void> {
-  await Deno.mkdir(out, { recursive: true });
-  await Deno.writeTextFile(join(out, "gradebook.csv"), gradebookCsv(results));
-  const count = new Map<string, number>();
-  for (const r of results) count.set(r.student, (count.get(r.student) ?? 0) + 1);
-  for (const r of results) {
-    // One folder per student; a student with several notebooks gets one per notebook.
-    const stem = r.file.split("/").at(-1)!.replace(/\.ipynb$/, "");
-    const dir = join(out, safeName(count.get(r.student)! > 1 ? `${r.student}-${stem}` : r.student));
-    await Deno.mkdir(dir, { recursive: true });
-    await Deno.writeTextFile(
-      join(dir, "results.json"),
-      JSON.stringify(gradescopeResults(r), null, 2) + "\n",
-    );
-    await Deno.writeTextFile(join(dir, "feedback.md"), feedbackMarkdown(r, showHidden));
+  const dir = join(out, folder);
+  await Deno.mkdir(dir, { recursive: true });
+  await Deno.writeTextFile(
+    join(dir, "results.json"),
+    JSON.stringify(gradescopeResults(result), null, 2) + "\n",
+  );
+  await Deno.writeTextFile(join(dir, "feedback.md"), feedbackMarkdown(result, showHidden));
+}
+
+/**
+ * Folder names for students: `safeName(name)`, with "-2", "-3", … when two students (or a
+ * name already taken) would share one.
+ *
+ * @example
+ * ```ts
+ * const folders = new FolderNames(); folders.take("alice smith"); folders.take("alice_smith"); // "alice_smith", "alice_smith-2"
+ * ```
+ */
+export class FolderNames {
+  private taken = new Set<string>();
+  constructor(taken: Iterable<string> = []) {
+    for (const t of taken) this.taken.add(t.toLowerCase());
   }
+  /** A fresh folder name for `name`. */
+  take(name: string): string {
+    const base = safeName(name);
+    let folder = base;
+    for (let k = 2; this.taken.has(folder.toLowerCase()); k++) folder = `${base}-${k}`;
+    this.taken.add(folder.toLowerCase());
+    return folder;
+  }
+}
+
+/** Escapes markdown so that a message shows as the text it is, on one line. */
+export function escapeMarkdown(text: string): string {
+  return oneLine(text).replace(/[\\`*_{}\[\]()#+\-.!|<>~]/g, (c) => `\\${c}`);
 }
 
 /** A student name usable as a folder name. */
 export function safeName(name: string): string {
-  return name.replace(/[^\w.-]+/g, "_").replace(/^\.+/, "_") || "_";
+  return name.replace(/[^\w.-]+/g, "_").replace(/^\.+/, "_").slice(0, 100) || "_";
 }
 
 function round(x: number): number {

@@ -1,41 +1,75 @@
-// The grader's child process: imports one submission's module under narrow permissions, runs
-// the checks it is asked for and reports each step on stdout, tagged with a nonce that only
-// the parent and this runner know (student code cannot forge results).
-import { toFileUrl } from "../paths.ts";
-import { type CheckDefinition, runCheck } from "./checks.ts";
-import { CELL_MARK, type RunnerPlan } from "./protocol.ts";
+// The grader's child process: a supervisor that never runs student code. It reads the plan
+// and then requests on stdin, runs the submission in a worker (another realm), forwards the
+// worker's progress and the probes' plain-data results on stdout, tagged with the nonce, and
+// reads the course-reference counters from shared memory around each probe.
+import { REFERENCE_SLOT_COUNT, referenceSlot } from "./delegation.ts";
+import type { RunnerPlan, RunnerReply, RunnerRequest } from "./protocol.ts";
 
-// Captured before any student code runs, so patching Deno.stdout later changes nothing here.
 const stdout = Deno.stdout;
-const writeSync = stdout.writeSync.bind(stdout);
 const encoder = new TextEncoder();
+const lines = Deno.stdin.readable.pipeThrough(new TextDecoderStream()).values();
+let buffered = "";
 
-const plan: RunnerPlan = JSON.parse(await new Response(Deno.stdin.readable).text());
+/** The next line of stdin, or undefined at its end. */
+async function nextLine(): Promise<string | undefined> {
+  while (!buffered.includes("\n")) {
+    const { value, done } = await lines.next();
+    if (done) return buffered ? (buffered = "", buffered) : undefined;
+    buffered += value;
+  }
+  const nl = buffered.indexOf("\n");
+  const line = buffered.slice(0, nl);
+  buffered = buffered.slice(nl + 1);
+  return line;
+}
+
+const plan: RunnerPlan = JSON.parse((await nextLine()) ?? "{}");
 const emit = (kind: string, data: unknown) => {
-  const bytes = encoder.encode(`${plan.nonce} ${kind} ${JSON.stringify(data)}\n`);
+  const bytes = encoder.encode(`${plan.nonce} ${kind} ${JSON.stringify(data ?? null)}\n`);
   let written = 0;
-  while (written < bytes.length) written += writeSync(bytes.subarray(written));
+  while (written < bytes.length) written += stdout.writeSync(bytes.subarray(written));
 };
 
-const definitions = new Map<string, CheckDefinition>();
-for (const path of plan.checkModules) {
-  const url = path.startsWith("data:") ? path : toFileUrl(path);
-  const checks = (await import(url)).default as CheckDefinition[];
-  for (const c of checks) definitions.set(c.id, c);
-}
+const counters = new Int32Array(new SharedArrayBuffer(4 * REFERENCE_SLOT_COUNT));
+const pending = new Map<number, { slot: number; before: number }>();
+const worker = new Worker(new URL("./worker.ts", import.meta.url), { type: "module" });
+const text = (v: unknown, max = 500) => String(v).replace(/\s+/g, " ").slice(0, max);
 
-(globalThis as Record<symbol, unknown>)[Symbol.for(CELL_MARK)] = (cell: string) =>
-  emit("cell", cell);
-let defined: Record<string, unknown>;
-try {
-  defined = { ...(await import(toFileUrl(plan.module))) };
-} catch (e) {
-  emit("import-error", (e instanceof Error ? e.message : String(e)).split("\n")[0]);
-  Deno.exit(0);
+worker.onmessage = (e: MessageEvent) => {
+  const m = e.data;
+  if (!m || typeof m !== "object") return;
+  if (m.kind === "cell" && typeof m.cell === "string") emit("cell", text(m.cell, 20));
+  else if (m.kind === "ready") emit("ready", null);
+  else if (m.kind === "import-error") emit("import-error", text(m.message));
+  else if (m.kind === "uncaught") emit("uncaught", text(m.message));
+  else if (m.kind === "reply" && pending.has(m.id)) {
+    const { slot, before } = pending.get(m.id)!;
+    pending.delete(m.id);
+    const reply: RunnerReply = {
+      id: m.id,
+      outcomes: Array.isArray(m.outcomes) ? m.outcomes : undefined,
+      missing: Array.isArray(m.missing) ? m.missing.map((x: unknown) => text(x, 100)) : undefined,
+      delegated: slot >= 0 && Atomics.load(counters, slot) !== before,
+    };
+    emit("reply", reply);
+  }
+};
+worker.onerror = (e: ErrorEvent) => {
+  e.preventDefault();
+  emit("uncaught", text(e.message));
+};
+worker.postMessage({ kind: "init", counters: counters.buffer, module: plan.module });
+
+for (let line = await nextLine(); line !== undefined; line = await nextLine()) {
+  if (!line.trim()) continue;
+  const request: RunnerRequest = JSON.parse(line);
+  const slot = referenceSlot(request.todo);
+  pending.set(request.id, { slot, before: slot >= 0 ? Atomics.load(counters, slot) : 0 });
+  worker.postMessage({
+    kind: "run",
+    id: request.id,
+    probe: request.probe,
+    missing: request.missing,
+  });
 }
-for (const id of plan.checks) {
-  emit("start", id);
-  emit("result", { id, ...(await runCheck(definitions.get(id)!, defined)) });
-}
-emit("done", null);
-Deno.exit(0); // timers or handles left by student code must not keep the process alive
+Deno.exit(0); // the parent closed stdin: grading of this submission is over

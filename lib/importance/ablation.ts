@@ -2,6 +2,7 @@
 // head mask and measure how much the output probabilities move. Heads of one layer are
 // ablated together in one batch (per-example head masks), and the layers before it are
 // computed once and reused, so 72 heads cost far less than 72 passes.
+import { courseReference } from "../grader/delegation.ts";
 import { tf } from "../tf.ts";
 import { headCounts } from "../model/config.ts";
 import type { DistilBertForSequenceClassification } from "../model/distilbert.ts";
@@ -16,7 +17,7 @@ import type { CalibrationBatch } from "./calibration.ts";
  * const scores = ablationImportance(model, batches); // scores[3][7]: head 7 of layer 3
  * ```
  */
-export function ablationImportance(
+export const ablationImportance = courseReference("03.ablation", function ablationImportance(
   model: DistilBertForSequenceClassification,
   batches: CalibrationBatch[],
 ): number[][] {
@@ -49,4 +50,4 @@ export function ablationImportance(
     });
   }
   return sums.map((row) => row.map((s) => s / examples));
-}
+});

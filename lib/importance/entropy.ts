@@ -1,5 +1,6 @@
 // Entropy importance (the FinCompress notebook): a head that spreads its attention evenly
 // over the sentence (high entropy) is assumed less specific than one that focuses.
+import { courseReference } from "../grader/delegation.ts";
 import { tf } from "../tf.ts";
 import type { DistilBertForSequenceClassification } from "../model/distilbert.ts";
 import type { CalibrationBatch } from "./calibration.ts";
@@ -14,7 +15,7 @@ import type { CalibrationBatch } from "./calibration.ts";
  * const scores = entropyImportance(model, batches);
  * ```
  */
-export function entropyImportance(
+export const entropyImportance = courseReference("03.entropy", function entropyImportance(
   model: DistilBertForSequenceClassification,
   batches: CalibrationBatch[],
 ): number[][] {
@@ -41,4 +42,4 @@ export function entropyImportance(
     sums = sums ? sums.map((row, l) => row.map((v, h) => v + perLayer[l][h])) : perLayer;
   }
   return (sums ?? []).map((row) => row.map((s) => 1 - s / examples));
-}
+});

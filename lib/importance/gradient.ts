@@ -1,6 +1,7 @@
 // Gradient importance (Michel et al., 2019, "Are Sixteen Heads Really Better than One?"):
 // the sensitivity of the loss to each head's mask variable, |∂L/∂ξ_h|, accumulated over a
 // calibration set and normalised per layer.
+import { courseReference } from "../grader/delegation.ts";
 import { tf } from "../tf.ts";
 import { headCounts, numLabels } from "../model/config.ts";
 import type { DistilBertForSequenceClassification } from "../model/distilbert.ts";
@@ -16,7 +17,7 @@ import type { CalibrationBatch } from "./calibration.ts";
  * const scores = gradientImportance(model, batches);
  * ```
  */
-export function gradientImportance(
+export const gradientImportance = courseReference("03.gradient", function gradientImportance(
   model: DistilBertForSequenceClassification,
   batches: CalibrationBatch[],
 ): number[][] {
@@ -42,4 +43,4 @@ export function gradientImportance(
     const norm = Math.sqrt(row.reduce((s, v) => s + v * v, 0)) || 1;
     return row.map((v) => v / norm);
   });
-}
+});

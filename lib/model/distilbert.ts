@@ -1,6 +1,7 @@
 // DistilBertForSequenceClassification in tfjs, following Hugging Face's modeling_distilbert.py:
 // embeddings -> n_layers x (self-attention, FFN) -> pre_classifier -> ReLU -> classifier.
 // Parameters keep HF's names and layouts (linear weights are [out, in], as in PyTorch).
+import { courseReference } from "../grader/delegation.ts";
 import { tf } from "../tf.ts";
 import { type DistilBertConfig, ffnDims, headCounts, headDim, numLabels } from "./config.ts";
 
@@ -370,3 +371,9 @@ export class DistilBertForSequenceClassification {
 }
 
 type Dropout = (x: tf.Tensor, rate: number) => tf.Tensor;
+
+// The course's answer to notebook 01's count_parameters TODO (students count on their own).
+DistilBertForSequenceClassification.prototype.numParameters = courseReference(
+  "01.count_parameters",
+  DistilBertForSequenceClassification.prototype.numParameters,
+);

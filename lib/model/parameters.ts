@@ -1,4 +1,5 @@
 // Where a DistilBERT's parameters live: counts by component, from the HF parameter names.
+import { courseReference } from "../grader/delegation.ts";
 import type { DistilBertForSequenceClassification } from "./distilbert.ts";
 
 /** Parameter counts by component. LayerNorm includes the embedding LayerNorm. */
@@ -35,14 +36,17 @@ export function componentOf(name: string): keyof ParameterBreakdown {
  * parameterBreakdown(model); // { embeddings: 5_885_952, attention: 887_040, … }
  * ```
  */
-export function parameterBreakdown(model: DistilBertForSequenceClassification): ParameterBreakdown {
-  const out: ParameterBreakdown = {
-    embeddings: 0,
-    attention: 0,
-    ffn: 0,
-    layerNorm: 0,
-    classifier: 0,
-  };
-  for (const [name, p] of model.params) out[componentOf(name)] += p.size;
-  return out;
-}
+export const parameterBreakdown = courseReference(
+  "01.parameters_by_component",
+  function parameterBreakdown(model: DistilBertForSequenceClassification): ParameterBreakdown {
+    const out: ParameterBreakdown = {
+      embeddings: 0,
+      attention: 0,
+      ffn: 0,
+      layerNorm: 0,
+      classifier: 0,
+    };
+    for (const [name, p] of model.params) out[componentOf(name)] += p.size;
+    return out;
+  },
+);

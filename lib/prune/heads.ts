@@ -1,6 +1,7 @@
 // Physical attention-head pruning with Hugging Face's semantics: heads are named by their
 // original indices, q/k/v lose the heads' rows and out_lin their columns, and
 // `config.pruned_heads` accumulates, so pruning twice (or reloading) works.
+import { courseReference } from "../grader/delegation.ts";
 import { tf } from "../tf.ts";
 import { headDim, remainingHeads } from "../model/config.ts";
 import type { DistilBertForSequenceClassification } from "../model/distilbert.ts";
@@ -19,7 +20,7 @@ export type PruningPlan = Record<string, number[]>;
  * model.config.pruned_heads; // { "0": [1, 4], "2": [0, 2, 5] }
  * ```
  */
-export function pruneHeads(
+export const pruneHeads = courseReference("04.prune_heads", function pruneHeads(
   model: DistilBertForSequenceClassification,
   plan: PruningPlan,
   options: { allowEmptyLayers?: boolean } = {},
@@ -68,7 +69,7 @@ export function pruneHeads(
       [layer]: [...pruned].sort((a, b) => a - b),
     };
   }
-}
+});
 
 /**
  * Replaces a parameter by a function of it (a new variable; the old one is disposed).

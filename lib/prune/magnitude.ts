@@ -1,6 +1,7 @@
 // Unstructured magnitude pruning modelled on torch.nn.utils.prune: a pruned parameter keeps
 // its original values and a mask; `amount` is a fraction of the entries still unpruned, so
 // repeated 33% steps compound; `removePruning` makes the zeros permanent.
+import { courseReference } from "../grader/delegation.ts";
 import { tf } from "../tf.ts";
 import type { MLP } from "../mlp.ts";
 
@@ -44,42 +45,45 @@ export function setMask(model: MLP, name: string, mask: tf.Tensor): void {
  * globalMagnitudePrune(mlp, mlp.weightNames(), 0.33);
  * ```
  */
-export function globalMagnitudePrune(model: MLP, names: string[], amount: number): void {
-  checkAmount(amount);
-  names.forEach((n) => checkWeight(model, n));
-  const magnitudes: number[] = [];
-  const values = names.map((n) => {
-    const w = model.params.get(n)!.dataSync();
-    const m = model.masks.get(n)?.dataSync();
-    for (let i = 0; i < w.length; i++) if (!m || m[i] !== 0) magnitudes.push(Math.abs(w[i]));
-    return { w, m };
-  });
-  const k = Math.round(amount * magnitudes.length);
-  if (k === 0) return;
-  const sorted = Float64Array.from(magnitudes).sort();
-  const threshold = sorted[k - 1];
-  // Entries below the threshold go; ties at the threshold are taken in order until k.
-  let below = 0;
-  for (const v of magnitudes) if (v < threshold) below++;
-  let tiesLeft = k - below;
-  names.forEach((name, j) => {
-    const { w, m } = values[j];
-    const mask = new Float32Array(w.length);
-    for (let i = 0; i < w.length; i++) {
-      const alive = !m || m[i] !== 0;
-      const a = Math.abs(w[i]);
-      let keep = alive;
-      if (alive && a < threshold) keep = false;
-      else if (alive && a === threshold && tiesLeft > 0) {
-        keep = false;
-        tiesLeft--;
+export const globalMagnitudePrune = courseReference(
+  "05.global_prune",
+  function globalMagnitudePrune(model: MLP, names: string[], amount: number): void {
+    checkAmount(amount);
+    names.forEach((n) => checkWeight(model, n));
+    const magnitudes: number[] = [];
+    const values = names.map((n) => {
+      const w = model.params.get(n)!.dataSync();
+      const m = model.masks.get(n)?.dataSync();
+      for (let i = 0; i < w.length; i++) if (!m || m[i] !== 0) magnitudes.push(Math.abs(w[i]));
+      return { w, m };
+    });
+    const k = Math.round(amount * magnitudes.length);
+    if (k === 0) return;
+    const sorted = Float64Array.from(magnitudes).sort();
+    const threshold = sorted[k - 1];
+    // Entries below the threshold go; ties at the threshold are taken in order until k.
+    let below = 0;
+    for (const v of magnitudes) if (v < threshold) below++;
+    let tiesLeft = k - below;
+    names.forEach((name, j) => {
+      const { w, m } = values[j];
+      const mask = new Float32Array(w.length);
+      for (let i = 0; i < w.length; i++) {
+        const alive = !m || m[i] !== 0;
+        const a = Math.abs(w[i]);
+        let keep = alive;
+        if (alive && a < threshold) keep = false;
+        else if (alive && a === threshold && tiesLeft > 0) {
+          keep = false;
+          tiesLeft--;
+        }
+        mask[i] = keep ? 1 : 0;
       }
-      mask[i] = keep ? 1 : 0;
-    }
-    const shape = model.params.get(name)!.shape;
-    tf.tidy(() => setMask(model, name, tf.tensor(mask, shape)));
-  });
-}
+      const shape = model.params.get(name)!.shape;
+      tf.tidy(() => setMask(model, name, tf.tensor(mask, shape)));
+    });
+  },
+);
 
 /**
  * Makes pruning permanent (torch's `prune.remove`): the parameter becomes original ⊙ mask and

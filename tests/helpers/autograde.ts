@@ -1,9 +1,11 @@
 // Per-TODO autograde tests: grades one notebook (PRUNING_LAB_NOTEBOOK, else a default such
-// as the matching file in solutions/) once, and registers one Deno.test per check.
+// as the matching file in solutions/) once, on fixtures from a fresh seed, and registers one
+// Deno.test per check.
 import { join } from "node:path";
 import { assert } from "./assert.ts";
 import { gradeSubmission, loadCheckSources, type SubmissionResult } from "lib/grader/grade.ts";
 import { PROJECT_ROOT } from "lib/paths.ts";
+import { freshSeed } from "lib/grader/fixtures.ts";
 
 /**
  * Registers `Deno.test("<id>: <title>")` for each check of a notebook; each passes when that
@@ -23,15 +25,18 @@ export function autogradeTests(
   let graded: Promise<SubmissionResult> | undefined;
   const grade = () =>
     graded ??= loadCheckSources(checkModules).then((sources) =>
-      gradeSubmission(notebook, "autograde", sources, {
-        readable: [join(PROJECT_ROOT, "..", "shared", "fixtures")],
-      })
+      gradeSubmission(notebook, "autograde", sources, {}, freshSeed())
     );
   for (const { id, title } of checks) {
     Deno.test(`${id}: ${title} (${notebook.replace(PROJECT_ROOT, "")})`, async () => {
       const outcome = (await grade()).outcomes.find((o) => o.id === id);
       assert.ok(outcome, `no result for ${id}`);
-      assert.ok(outcome.passed, `${id}: ${outcome.score}/${outcome.points} — ${outcome.message}`);
+      assert.ok(
+        outcome.passed,
+        `${id}: ${outcome.score}/${outcome.points} — ${outcome.message} (seed ${
+          (await grade()).seed
+        })`,
+      );
     });
   }
 }

@@ -1,0 +1,85 @@
+// The course's own implementations of TODOs, marked so that a TODO answered by calling them
+// scores 0 (course rule: write your own). Every marked function counts its calls in a slot of
+// a counter array; while grading, that array lives in shared memory that the grader's
+// supervisor reads from outside the student's realm, so student code cannot hide a call.
+
+/** TODO id -> the course functions that implement it (names for messages). */
+export const COURSE_REFERENCES: Record<string, string[]> = {
+  "01.count_parameters": ["model.numParameters()"],
+  "01.parameters_by_component": ["parameterBreakdown (lib/model/parameters.ts)"],
+  "02.accuracy": ["accuracyOf (lib/predict.ts)"],
+  "02.pipeline": ["predictProbabilities (lib/predict.ts)"],
+  "02.evaluate_model": ["evaluateClassifier (lib/evaluation.ts)"],
+  "02.flops": ["forwardFlops (lib/flops.ts)"],
+  "03.ablation": ["ablationImportance (lib/importance/ablation.ts)"],
+  "03.entropy": ["entropyImportance (lib/importance/entropy.ts)"],
+  "03.gradient": ["gradientImportance (lib/importance/gradient.ts)"],
+  "03.spearman": ["spearman (lib/stats.ts)"],
+  "04.prune_heads": ["pruneHeads (lib/prune/heads.ts)"],
+  "05.global_prune": ["globalMagnitudePrune (lib/prune/magnitude.ts)"],
+  "05.sparse_size": ["serializeSparse / sparseTensors (lib/sparse_storage.ts)"],
+};
+
+const SLOTS = Object.keys(COURSE_REFERENCES);
+/** Length of the counter array (one Int32 per TODO with references). */
+export const REFERENCE_SLOT_COUNT = SLOTS.length;
+
+const atomicAdd = Atomics.add;
+const atomicLoad = Atomics.load;
+const apply = Reflect.apply;
+let counters: Int32Array<ArrayBufferLike> = new Int32Array(REFERENCE_SLOT_COUNT);
+let installed = false;
+
+/** The counter slot of a TODO id, or -1 when the course has no reference for it. */
+export function referenceSlot(todo: string): number {
+  return SLOTS.indexOf(todo);
+}
+
+/**
+ * Marks `f` as the course's implementation of `todo`: the returned function behaves the same
+ * and counts each call.
+ *
+ * @example
+ * ```ts
+ * export const spearman = courseReference("03.spearman", function spearman(a: number[], b: number[]) { … });
+ * ```
+ */
+// deno-lint-ignore no-explicit-any
+export function courseReference<F extends (...args: any[]) => any>(todo: string, f: F): F {
+  const slot = referenceSlot(todo);
+  if (slot < 0) throw new Error(`courseReference: ${todo} is not listed in COURSE_REFERENCES`);
+  const marked = function (this: unknown, ...args: unknown[]) {
+    atomicAdd(counters, slot, 1);
+    return apply(f, this, args);
+  };
+  Object.defineProperty(marked, "name", { value: f.name });
+  return marked as unknown as F;
+}
+
+/**
+ * Moves the counters into `buffer` (the grader's shared memory). Only the first call takes
+ * effect, so code loaded later cannot swap the counters.
+ *
+ * @example
+ * ```ts
+ * installReferenceCounters(new SharedArrayBuffer(4 * REFERENCE_SLOT_COUNT));
+ * ```
+ */
+export function installReferenceCounters(buffer: SharedArrayBuffer): void {
+  if (installed) throw new Error("reference counters are already installed");
+  installed = true;
+  counters = new Int32Array(buffer, 0, REFERENCE_SLOT_COUNT);
+}
+
+/**
+ * How many times the course's implementation of `todo` has been called in this realm.
+ *
+ * @example
+ * ```ts
+ * const before = referenceCalls("03.spearman");
+ * ```
+ */
+export function referenceCalls(todo: string): number {
+  const slot = referenceSlot(todo);
+  return slot < 0 ? 0 : atomicLoad(counters, slot);
+}
