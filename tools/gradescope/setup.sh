@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Gradescope's set-up (run once, as root, when the autograder image is built): installs Node.js
-# from Ubuntu, the project's pinned Deno from npm into source/.tools, and the project's npm
-# packages; then grades the bundled solutions once so the image starts warm.
+# Gradescope's set-up (run once, as root, when the autograder image is built): the project's
+# pinned Deno (Deno's release zip for Linux x86-64) into source/.tools/bin, then the project's
+# npm packages (deno install --frozen, from deno.lock).
 # AUTOGRADER_ROOT (default /autograder) moves everything for a local try-out;
 # AUTOGRADER_DENO names an installed Deno and skips the system steps.
 set -euo pipefail
@@ -12,13 +12,17 @@ cd "$SOURCE"
 
 if [ -z "${AUTOGRADER_DENO:-}" ]; then
   export DEBIAN_FRONTEND=noninteractive
-  if ! command -v npm >/dev/null; then
+  if ! command -v curl >/dev/null || ! command -v unzip >/dev/null; then
     apt-get update -q
-    apt-get install -y -q --no-install-recommends nodejs npm ca-certificates
+    apt-get install -y -q --no-install-recommends curl unzip ca-certificates
   fi
-  npm install --prefix .tools --no-save --no-audit --no-fund --loglevel=error "deno@$DENO_VERSION"
+  mkdir -p .tools/bin
+  curl -fsSL "https://dl.deno.land/release/v$DENO_VERSION/deno-x86_64-unknown-linux-gnu.zip" \
+    -o /tmp/deno.zip
+  unzip -o -q /tmp/deno.zip -d .tools/bin
+  chmod +x .tools/bin/deno
 fi
-DENO="${AUTOGRADER_DENO:-$SOURCE/.tools/node_modules/.bin/deno}"
+DENO="${AUTOGRADER_DENO:-$SOURCE/.tools/bin/deno}"
 "$DENO" --version | head -n 1
 "$DENO" install --frozen
 echo "autograder ready: $("$DENO" --version | head -n 1), checks in $SOURCE/lib/checks"
