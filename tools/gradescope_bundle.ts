@@ -92,7 +92,12 @@ export async function writeBundle(
   const tree: Zippable = {};
   const files = await bundleFiles(options);
   for (const [path, { data, mode }] of files) {
-    tree[path] = [data, { os: 3, attrs: (0o100000 | mode) << 16, level: 6, mtime: new Date("2000-01-01T00:00:00Z") }];
+    tree[path] = [data, {
+      os: 3,
+      attrs: (0o100000 | mode) << 16,
+      level: 6,
+      mtime: new Date("2000-01-01T00:00:00Z"),
+    }];
   }
   const zip = zipSync(tree);
   await Deno.writeFile(out, zip);
