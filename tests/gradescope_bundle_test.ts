@@ -6,7 +6,7 @@ import { unzipSync } from "fflate";
 import { assert } from "./helpers/assert.ts";
 import { ROOT } from "./helpers/paths.ts";
 import { writeBundle } from "../tools/gradescope_bundle.ts";
-import type { GradescopeResults } from "../tools/gradescope/run.ts";
+import { type GradescopeResults, mergeResults } from "../tools/gradescope/run.ts";
 
 /** Unix modes of a zip's entries, from its central directory. */
 function zipModes(zip: Uint8Array): Map<string, number> {
@@ -91,6 +91,7 @@ Deno.test("the Gradescope bundle sets up and grades a correct, a stub and an emp
     const hiddenTest = tests.find((t) => t.name.startsWith("01.size_mb.hidden"));
     assert.ok(hiddenTest, "the hidden check was graded");
     assert.strictEqual(hiddenTest.visibility, "hidden");
+    assert.ok(Number.isInteger((correct.extra_data as { seed?: number })?.seed), "the seed");
 
     const stub = await grade("notebooks/01_architecture.ipynb");
     assert.strictEqual(stub.score, 0, JSON.stringify(stub));
@@ -104,4 +105,25 @@ Deno.test("the Gradescope bundle sets up and grades a correct, a stub and an emp
   } finally {
     await Deno.remove(root, { recursive: true });
   }
+});
+
+Deno.test("several notebooks in one submission merge into one results.json", () => {
+  const merged = mergeResults([
+    ["01_architecture", {
+      score: 3,
+      tests: [{ name: "a", score: 3, max_score: 4 }],
+      extra_data: { seed: 7 },
+    }],
+    ["02_evaluation", { tests: [{ name: "b", score: 1.5, max_score: 2 }], output: "late" }],
+  ]);
+  assert.strictEqual(merged.score, 4.5);
+  assert.deepStrictEqual(merged.tests!.map((t) => t.name), [
+    "01_architecture: a",
+    "02_evaluation: b",
+  ]);
+  assert.strictEqual(merged.output, "02_evaluation: late");
+  assert.deepStrictEqual(merged.extra_data, {
+    "01_architecture": { seed: 7 },
+    "02_evaluation": undefined,
+  });
 });

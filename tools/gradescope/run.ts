@@ -33,7 +33,8 @@ export interface GradescopeResults {
 
 /**
  * One results.json from the grader's per-notebook ones: tests side by side (names prefixed by
- * the notebook when there are several), scores added up, outputs joined.
+ * the notebook when there are several), scores added up, outputs joined, each notebook's
+ * `extra_data` (the grading seed) kept.
  *
  * @example
  * ```ts
@@ -52,7 +53,11 @@ export function mergeResults(parts: [string, GradescopeResults][]): GradescopeRe
   );
   const output = parts.map(([notebook, r]) => r.output ? `${notebook}: ${r.output}` : "")
     .filter(Boolean).join("\n");
-  return { score: Math.round(score * 100) / 100, ...(output ? { output } : {}), tests };
+  // One notebook keeps its results.json whole (extra_data with the seed included).
+  const rest = several
+    ? { extra_data: Object.fromEntries(parts.map(([notebook, r]) => [notebook, r.extra_data])) }
+    : parts[0]?.[1] ?? {};
+  return { ...rest, score: Math.round(score * 100) / 100, ...(output ? { output } : {}), tests };
 }
 
 async function exists(path: string): Promise<boolean> {
