@@ -12,13 +12,6 @@ export const FIXTURES = join(ROOT, "tests", "fixtures");
 export const TINY = join(FIXTURES, "distilbert-tiny");
 /** The embedded model's folder: its tokenizer files are bert-base-uncased's. */
 export const EMBEDDED = join(ROOT, "data", "models", "distilbert-sst2-tiny");
-/**
- * `../shared` beside the checkout.
- *
- * @deprecated Tests must not read outside the repository; kept only until
- * tests/grader_test.ts (owned by the grader's redesign) stops naming it.
- */
-export const SHARED = join(ROOT, "..", "shared");
 
 /**
  * The SST-2 mirror named by `PRUNING_LAB_DATA_MIRROR`, when it holds `sst2/dev.tsv`;
