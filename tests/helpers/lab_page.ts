@@ -79,7 +79,8 @@ export async function runCell(page: Page, index: number): Promise<void> {
 
 /**
  * Waits until every code cell in `indices` (default: all) has run, the kernel is idle, and
- * nothing changed for `quietMs` (the Deno kernel can send outputs after reporting idle).
+ * nothing changed for `quietMs` (the Deno kernel can send outputs after reporting idle); or
+ * until nothing runs and nothing changed for `stalledMs` (Run All stopped at an error).
  *
  * @example
  * ```ts
@@ -88,10 +89,12 @@ export async function runCell(page: Page, index: number): Promise<void> {
  */
 export async function waitUntilRun(
   page: Page,
-  { indices, timeoutMs = 600_000, quietMs = 1500 }: {
+  { indices, timeoutMs = 600_000, quietMs = 1500, stalledMs = 20_000 }: {
     indices?: number[];
     timeoutMs?: number;
     quietMs?: number;
+    /** Give up waiting for cells that never started (e.g. Run All stopped at an error). */
+    stalledMs?: number;
   } = {},
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -102,19 +105,25 @@ export async function waitUntilRun(
       const panel = (globalThis as Any).jupyterapp.shell.currentWidget;
       const cells = panel.content.widgets.map((c: Any, i: number) => ({ c, i }))
         .filter(({ c, i }: Any) => c.model.type === "code" && (!only || only.includes(i)));
-      const done = cells.every(({ c }: Any) =>
-        c.model.executionCount !== null && c.model.executionState !== "running" &&
-        !c.node.querySelector(".jp-InputArea-prompt")?.textContent?.includes("*")
+      const running = cells.some(({ c }: Any) =>
+        c.model.executionState === "running" ||
+        c.node.querySelector(".jp-InputArea-prompt")?.textContent?.includes("*")
       );
+      const ran = cells.every(({ c }: Any) => c.model.executionCount !== null);
       const idle = panel.sessionContext.session?.kernel?.status === "idle";
-      const outputs = cells.map(({ c }: Any) => c.model.outputs.length).join(",");
-      return { done: done && idle, key: `${done}|${idle}|${outputs}` };
+      const outputs = cells.map(({ c }: Any) =>
+        `${c.model.executionCount}:${c.model.outputs.length}`
+      ).join(",");
+      return { done: ran && !running && idle, stalled: !running && idle, key: outputs };
     }, indices ?? null);
     if (state.key !== last) {
       last = state.key;
       stableSince = Date.now();
     }
-    if (state.done && Date.now() - stableSince >= quietMs) return;
+    const quiet = Date.now() - stableSince;
+    if (state.done && quiet >= quietMs) return;
+    if (state.stalled && quiet >= stalledMs) return; // what did not run is reported by the caller
+
     if (Date.now() > deadline) throw new Error(`cells still running after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 250));
   }
