@@ -68,6 +68,11 @@ elif apt_install chromium fonts-noto-color-emoji; then
 else
   missing+=("Chromium, as root: apt-get install -y chromium fonts-noto-color-emoji")
 fi
+# ✅/❌ in screenshots (check lines also say PASS/FAIL, so this one is optional).
+if [ ! -d /usr/share/fonts/truetype/noto ] || ! ls /usr/share/fonts/truetype/noto | grep -qi emoji; then
+  apt_install fonts-noto-color-emoji && echo "emoji font installed" ||
+    echo "no emoji font (optional; as root: apt-get install -y fonts-noto-color-emoji)"
+fi
 
 "$DENO" task setup
 if [ ${#missing[@]} -gt 0 ]; then
