@@ -13,7 +13,8 @@ import {
   show,
   value,
 } from "../grader/checks.ts";
-import type { Plain, Recipe } from "../grader/probe.ts";
+import { type Plain, type Recipe, withObjects } from "../grader/probe.ts";
+import type { DistilBertForSequenceClassification } from "../model/distilbert.ts";
 import { initTf } from "../tf.ts";
 import { EMBEDDED_MODEL, type LoadedModel, loadModel } from "../models.ts";
 import { distilbertBaseConfig } from "../model/config.ts";
@@ -170,48 +171,89 @@ export default defineChecks([
     title: "evaluateModel: accuracy, latency, throughput, sizes",
     uses: ["evaluateModel"],
     run: async ({ student, fx }) => {
-      const { model: m, tokenizer } = await model();
-      const data = fx.shuffled(POOL).slice(0, fx.int(5, 9));
+      // A small random model whose every forward pass takes `delay` ms: the latency and
+      // throughput must come from timing the calls, not from anything else.
+      const { tokenizer } = await model();
+      const delay = fx.int(15, 30);
+      const recipe: Recipe = {
+        recipe: "distilbert",
+        config: {
+          vocab_size: tokenizer.vocabSize,
+          max_position_embeddings: 64,
+          n_layers: 2,
+          n_heads: 2,
+          dim: 8,
+          hidden_dim: fx.int(8, 16),
+          id2label: { "0": "NEGATIVE", "1": "POSITIVE" },
+          label2id: { NEGATIVE: 0, POSITIVE: 1 },
+        },
+        seed: fx.int(1, 100_000),
+        scale: 20,
+        delayMs: delay,
+      };
+      const data = fx.shuffled(POOL).slice(0, fx.int(6, 10));
       const batchSize = fx.int(2, 4);
+      const want = await withObjects({ m: { ...recipe, delayMs: 0 } }, (o) => {
+        const m = o.get("m") as DistilBertForSequenceClassification;
+        const probs = predictProbabilities(m, tokenizer, data.map((s) => s.sentence));
+        const tensors = new Map(
+          [...m.params].map((
+            [k, p],
+          ) => [k, { shape: p.shape, data: p.dataSync() as Float32Array }]),
+        );
+        return {
+          accuracy: accuracyOf(probs, data.map((s) => s.label)),
+          inMemoryMB: [...m.params.values()].reduce((s, p) => s + p.size, 0) * 4 / 1e6,
+          onDiskMB: serializeSafetensors(tensors).length / 1e6,
+        };
+      });
       const got = value(
         await call(student, "evaluateModel", [{ ref: "model" }, { ref: "tokenizer" }, data, {
           batchSize,
           warmup: 1,
           repeats: 3,
-        }], { objects: { model: MODEL, tokenizer: TOKENIZER } }),
+        }], { objects: { model: recipe, tokenizer: TOKENIZER } }),
         "evaluateModel(model, tokenizer, data)",
         { async: true },
       ) as Record<string, Plain>;
-      const probs = predictProbabilities(m, tokenizer, data.map((s) => s.sentence));
-      const acc = accuracyOf(probs, data.map((s) => s.label));
-      const params = [...m.params.values()].reduce((s, p) => s + p.size, 0);
-      const tensors = new Map(
-        [...m.params].map(([k, p]) => [k, { shape: p.shape, data: p.dataSync() as Float32Array }]),
-      );
-      const disk = serializeSafetensors(tensors).length / 1e6;
       if (!got || typeof got !== "object" || Array.isArray(got)) {
         return fail(`expected an object of metrics, got ${show(got)}`);
       }
-      const close = (k: string, want: number, tol: number) => ({
-        ok: typeof got[k] === "number" && Math.abs((got[k] as number) - want) <= tol,
-        message: `${k}: expected ${want}, got ${show(got[k])}`,
+      const num = (k: string) => (typeof got[k] === "number" ? got[k] as number : NaN);
+      const close = (k: keyof typeof want) => ({
+        ok: Math.abs(num(k) - want[k]) <= 1e-9,
+        message: `${k}: expected ${want[k]}, got ${show(got[k])}`,
       });
-      const positive = (k: string) => ({
-        ok: typeof got[k] === "number" && (got[k] as number) > 0,
-        message: `${k}: expected a positive number, got ${show(got[k])}`,
+      // One timed batch of `batchSize` examples costs at least `delay` ms; the whole set
+      // needs ceil(n / batchSize) such passes.
+      const perExample = delay / Math.min(batchSize, data.length);
+      const passes = Math.ceil(data.length / batchSize);
+      const maxThroughput = data.length / (passes * delay / 1000);
+      // Generous upper bounds: a busy machine adds time, never removes it.
+      const timed = (k: string, lo: number, slack: number) => ({
+        ok: num(k) >= lo * 0.95 && num(k) <= lo * slack + 10 * slack,
+        message: `${k}: each forward pass of this model takes ${delay} ms, so about ${
+          lo.toFixed(2)
+        } ms per example (batches of ${batchSize}); got ${show(got[k])}`,
       });
       return partial([
-        close("accuracy", acc, 1e-9),
-        close("inMemoryMB", params * 4 / 1e6, 1e-9),
+        close("accuracy"),
+        close("inMemoryMB"),
         {
-          ...close("onDiskMB", disk, 1e-9),
-          message: `onDiskMB (F32 safetensors bytes / 1e6): expected ${disk}, got ${
+          ...close("onDiskMB"),
+          message: `onDiskMB (F32 safetensors bytes / 1e6): expected ${want.onDiskMB}, got ${
             show(got.onDiskMB)
           }`,
         },
-        positive("meanLatencyMs"),
-        positive("p95LatencyMs"),
-        positive("throughput"),
+        timed("meanLatencyMs", perExample, 6),
+        timed("p95LatencyMs", perExample, 20),
+        {
+          ok: num("throughput") <= maxThroughput * 1.05 && num("throughput") >= maxThroughput / 5,
+          message:
+            `throughput: ${data.length} examples in ${passes} passes of at least ${delay} ms each is at most ${
+              maxThroughput.toFixed(1)
+            } examples/s; got ${show(got.throughput)}`,
+        },
       ]);
     },
   },

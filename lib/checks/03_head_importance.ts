@@ -20,7 +20,7 @@ import { entropyImportance } from "../importance/entropy.ts";
 import { gradientImportance } from "../importance/gradient.ts";
 import { spearman } from "../stats.ts";
 import { distilbertRecipe, randomConfig } from "./tiny_distilbert.ts";
-import { initTf } from "../tf.ts";
+import { initTf, tf } from "../tf.ts";
 
 type Model = DistilBertForSequenceClassification;
 type Scores = (m: Model, b: CalibrationBatch[]) => number[][];
@@ -69,25 +69,56 @@ function worstDifference(want: number[][], got: Plain): number | undefined {
   );
 }
 
-/** Compares a student's scores function with the reference on a fresh setting. */
+/**
+ * Entropy importance pooled over every real query token of the calibration set at once (the
+ * other averaging the notebook's prose allows; the reference averages per sentence first).
+ */
+function entropyTokenPooled(model: Model, batches: CalibrationBatch[]): number[][] {
+  let sums: number[][] | undefined;
+  let tokens = 0;
+  for (const { inputIds, attentionMask } of batches) {
+    const batch = inputIds.shape[0];
+    const perLayer = tf.tidy(() => {
+      const { attentions } = model.forward(inputIds, attentionMask, { outputAttentions: true });
+      const m = attentionMask.toFloat();
+      tokens += m.sum().dataSync()[0];
+      const lengths = m.sum(1);
+      const norm = tf.log(tf.maximum(lengths, 2)).reshape([batch, 1, 1]);
+      const single = lengths.greater(1).toFloat().reshape([batch, 1, 1]);
+      const queries = m.reshape([batch, 1, -1]);
+      return attentions!.map((w) => {
+        const entropy = tf.neg(w.mul(tf.log(w.add(1e-12)))).sum(-1);
+        return Array.from(entropy.div(norm).mul(single).mul(queries).sum(-1).sum(0).dataSync());
+      });
+    });
+    sums = sums ? sums.map((row, l) => row.map((v, h) => v + perLayer[l][h])) : perLayer;
+  }
+  return (sums ?? []).map((row) => row.map((v) => 1 - v / tokens));
+}
+
+/** Compares a student's scores function with the reference(s) on a fresh setting. */
 async function compareScores(
   student: Student,
   name: string,
   reference_: Scores,
   fx: Fixtures,
   tol: number,
+  alternative?: Scores,
 ) {
   const objects = setting(fx);
   const want = await reference(objects, reference_);
+  const other = alternative ? await reference(objects, alternative) : undefined;
   const what = `${name}(model, batches)`;
   const got = value(
     await call(student, name, [{ ref: "model" }, { ref: "batches" }], { objects }),
     what,
   );
-  const worst = worstDifference(want, got);
-  if (worst === undefined) {
+  const first = worstDifference(want, got);
+  if (first === undefined) {
     return fail(`${what}: expected a [${want.length}][${want[0].length}] array, got ${show(got)}`);
   }
+  const second = other ? worstDifference(other, got) ?? Infinity : Infinity;
+  const worst = Number.isNaN(first) ? NaN : Math.min(first, second);
   return worst <= tol
     ? {
       fraction: 1,
@@ -141,7 +172,14 @@ export default defineChecks([
     title: "Entropy importance over real keys",
     uses: ["entropyImportance"],
     run: ({ student, fx }) =>
-      compareScores(student, "entropyImportance", entropyImportance, fx, 1e-4),
+      compareScores(
+        student,
+        "entropyImportance",
+        entropyImportance,
+        fx,
+        1e-4,
+        entropyTokenPooled,
+      ),
   },
   {
     id: "03.gradient",

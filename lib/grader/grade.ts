@@ -200,22 +200,31 @@ async function gradeNotebook(
   const session = new Session(nb, work, limits, seed);
   try {
     const exclude = new Map<number, string>();
-    const crashed: { d: CheckDefinition; reason: string }[] = [];
+    // Cells whose top-level code broke another check: graded quiet from then on.
+    const quiet = new Set<number>();
     let pending = applicable.map(({ d }) => d);
     for (
       let attempt = 0;
       pending.length > 0 && attempt <= todos.size + applicable.length;
       attempt++
     ) {
-      const run = await session.run({ exclude }, pending);
+      const run = await session.run({ exclude, quiet }, pending);
       for (const [id, why] of run.left) {
         if (pending.some((d) => d.id === id)) outcomes.set(id, { fraction: 0, message: why });
       }
       for (const [id, result] of run.results) outcomes.set(id, result);
       pending = pending.filter((d) => !outcomes.has(d.id));
       if (run.crashed) {
-        crashed.push(run.crashed);
-        pending = pending.filter((d) => d !== run.crashed!.d);
+        // The check runs again with the other cells' top-level code quiet; if it then
+        // behaves, the cell whose code broke it takes the blame (and stays quiet).
+        const { d, reason } = run.crashed;
+        const blamed = await session.blame(d, reason, { exclude, quiet }, todos);
+        outcomes.set(d.id, blamed.outcome);
+        if (blamed.culprit !== undefined) {
+          quiet.add(blamed.culprit.cell);
+          if (blamed.culprit.todo) outcomes.set(blamed.culprit.todo, blamed.culprit.outcome);
+        }
+        pending = pending.filter((x) => !outcomes.has(x.id));
       } else if (run.importFailure) {
         const { cell, reason } = run.importFailure;
         const index = Number(cell);
@@ -233,11 +242,6 @@ async function gradeNotebook(
           pending = [];
         }
       }
-    }
-    // A check that crashed or timed out runs again with the other cells' top-level code
-    // quiet; if it then behaves, the cell whose code broke it takes the blame.
-    for (const { d, reason } of crashed) {
-      outcomes.set(d.id, await session.blame(d, reason, exclude, todos, outcomes));
     }
     if (session.uncaught.length > 0) await session.blameUncaught(exclude, todos, outcomes);
   } finally {
@@ -327,36 +331,49 @@ class Session {
   async blame(
     d: CheckDefinition,
     reason: string,
-    exclude: Map<number, string>,
+    options: { exclude: Map<number, string>; quiet: Set<number> },
     todos: Map<number, string>,
-    outcomes: Map<string, Outcome>,
-  ): Promise<Outcome> {
+  ): Promise<{ outcome: Outcome; culprit?: { cell: number; todo?: string; outcome: Outcome } }> {
     const own = [...todos].filter(([, id]) => id === d.id).map(([i]) => i);
-    const others = this.codeCells().filter((i) => !own.includes(i) && !exclude.has(i));
+    const others = this.codeCells().filter((i) => !own.includes(i) && !options.exclude.has(i));
+    const exclude = options.exclude;
     const quiet = await this.run({ exclude, quiet: new Set(others) }, [d], false);
     const alone = quiet.results.get(d.id);
-    if (!alone) return { fraction: 0, message: reason };
-    for (const suspect of others.slice(0, 6)) {
+    if (!alone) return { outcome: { fraction: 0, message: reason } };
+    const suspects = others.filter((i) => !options.quiet.has(i) && this.runsCode(i));
+    for (const suspect of suspects.slice(0, 6)) {
       const again = await this.run(
         { exclude, quiet: new Set(others.filter((i) => i !== suspect)) },
         [d],
         false,
       );
       if (again.crashed || again.importFailure) {
-        const guilty = todos.get(suspect);
-        if (guilty) {
-          outcomes.set(guilty, {
-            fraction: 0,
-            message: `its cell's top-level code broke the check of ${d.id} (${reason})`,
-          });
-        }
+        const todo = todos.get(suspect);
         return {
-          fraction: alone.fraction,
-          message: `${alone.message} (graded without cell ${suspect + 1}, whose code ${reason})`,
+          outcome: {
+            fraction: alone.fraction,
+            message: `${alone.message} (graded with cell ${
+              suspect + 1
+            }'s top-level code left out: it ${reason})`,
+          },
+          culprit: {
+            cell: suspect,
+            todo,
+            outcome: {
+              fraction: 0,
+              message: `its cell's top-level code broke the check of ${d.id} (it ${reason})`,
+            },
+          },
         };
       }
     }
-    return alone;
+    return { outcome: alone };
+  }
+
+  /** Whether a cell has top-level declarations that run code (a call, `new`, `await`). */
+  private runsCode(cell: number): boolean {
+    const quietCode = notebookToModule(this.nb, { quiet: new Set([cell]) }).code;
+    return quietCode !== notebookToModule(this.nb).code;
   }
 
   /** Uncaught errors after import: the TODO cell whose code raises them scores 0. */

@@ -11,7 +11,7 @@ import { DistilBertForSequenceClassification } from "../model/distilbert.ts";
 import { MLP } from "../mlp.ts";
 import { EMBEDDED_MODEL, type LoadedModel, loadModel } from "../models.ts";
 import type { CalibrationBatch } from "../importance/calibration.ts";
-import { setMask } from "../prune/magnitude.ts";
+import { globalMagnitudePrune, setMask } from "../prune/magnitude.ts";
 
 /** JSON-safe data: what crosses from the student's realm to the check. */
 export type Plain = null | boolean | number | string | Plain[] | { [key: string]: Plain };
@@ -24,6 +24,8 @@ export type Recipe =
     seed: number;
     scale?: number;
     frozen?: string[];
+    /** Every forward pass of this model takes at least this long (a call of known cost). */
+    delayMs?: number;
   }
   | { recipe: "embedded"; part: "model" | "tokenizer" }
   | { recipe: "tensor"; values: Plain; dtype?: "float32" | "int32" }
@@ -36,6 +38,8 @@ export type Recipe =
   | { recipe: "timedRun"; ms: number[] }
   | { recipe: "fakeClock"; durations: number[] }
   | { recipe: "constant"; value: Plain }
+  /** `(mlp, amount) => …`: the course's global magnitude pruning (a reference input). */
+  | { recipe: "magnitudePrune" }
   | { recipe: "adamStep"; lr: number; inputs: number[][] };
 
 /** An argument: plain data, or a reference to a built object (optionally one of its fields). */
@@ -200,6 +204,7 @@ let embedded: Promise<LoadedModel> | undefined;
 // student code loads; the methods cannot be replaced afterwards, so no path avoids the count.
 // Only outermost calls count (forward may call forwardFrom).
 const forwardCalls = new WeakMap<object, number>();
+const forwardDelay = new WeakMap<object, number>();
 let forwardDepth = 0;
 for (const method of ["forward", "forwardFrom"] as const) {
   const proto = DistilBertForSequenceClassification.prototype;
@@ -207,7 +212,11 @@ for (const method of ["forward", "forwardFrom"] as const) {
   if (Object.getOwnPropertyDescriptor(proto, method)?.writable === false) continue;
   Object.defineProperty(proto, method, {
     value: function (this: object, ...args: unknown[]) {
-      if (forwardDepth === 0) forwardCalls.set(this, (forwardCalls.get(this) ?? 0) + 1);
+      if (forwardDepth === 0) {
+        forwardCalls.set(this, (forwardCalls.get(this) ?? 0) + 1);
+        const delay = forwardDelay.get(this);
+        if (delay) busyWait(delay);
+      }
       forwardDepth++;
       try {
         return apply(original, this, args);
@@ -272,6 +281,7 @@ async function build(r: Recipe, objects: Map<string, unknown>): Promise<unknown>
       for (const [name, p] of model.params) {
         if (r.frozen?.some((prefix) => name.startsWith(prefix))) p.trainable = false;
       }
+      if (r.delayMs) forwardDelay.set(model, r.delayMs);
       return model;
     }
     case "embedded": {
@@ -345,6 +355,13 @@ async function build(r: Recipe, objects: Map<string, unknown>): Promise<unknown>
       return recorded(() => {
         log[log.length] = log.length;
         return clone(value);
+      }, log);
+    }
+    case "magnitudePrune": {
+      const log: Plain[] = [];
+      return recorded((model: MLP, amount: number) => {
+        log[log.length] = amount;
+        globalMagnitudePrune(model, model.weightNames(), amount);
       }, log);
     }
     case "adamStep": {
