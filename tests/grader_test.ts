@@ -14,6 +14,7 @@ import { gradeSubmission, loadCheckSources } from "lib/grader/grade.ts";
 import { runCheck } from "lib/grader/checks.ts";
 import { fixtures, freshSeed } from "lib/grader/fixtures.ts";
 import { localStudent } from "lib/grader/local_student.ts";
+import { ANSWER_PLACEHOLDER, WRITTEN_QUESTIONS } from "lib/checks/written_questions.ts";
 import { releaseAll } from "../tools/release.ts";
 import { codeCells, runInKernel } from "./helpers/kernel.ts";
 
@@ -52,6 +53,44 @@ Deno.test("release clears outputs, drops instructor cells and is deterministic",
     assert.strictEqual(cell.execution_count, null);
     assert.ok(!sourceOf(cell).includes("BEGIN SOLUTION"));
   }
+});
+
+Deno.test("every released stub keeps at least one hint", async () => {
+  for (const e of Deno.readDirSync(join(ROOT, "notebooks"))) {
+    if (!e.name.endsWith(".ipynb")) continue;
+    const nb = await readNotebook(join(ROOT, "notebooks", e.name));
+    for (const cell of nb.cells.filter((c) => c.metadata.pruning_lab?.todo)) {
+      const source = sourceOf(cell);
+      assert.match(
+        source,
+        /\/\/ Hint: \S/,
+        `${e.name}: ${cell.metadata.pruning_lab!.todo} has no hint`,
+      );
+      assert.match(source, /is not implemented yet/);
+    }
+  }
+});
+
+Deno.test("written questions: each has one answer cell in its solution; the release leaves the placeholder", async () => {
+  const ids = new Set<string>();
+  for (const e of Deno.readDirSync(join(ROOT, "solutions"))) {
+    if (!e.name.endsWith(".ipynb")) continue;
+    const solution = await readNotebook(join(ROOT, "solutions", e.name));
+    const released = await readNotebook(join(ROOT, "notebooks", e.name));
+    for (const cell of solution.cells.filter((c) => c.metadata.pruning_lab?.written)) {
+      const id = cell.metadata.pruning_lab!.written!;
+      assert.ok(
+        WRITTEN_QUESTIONS.some((q) => q.id === id),
+        `${e.name}: ${id} is not a known question`,
+      );
+      assert.ok(!ids.has(id), `${id} answered twice`);
+      ids.add(id);
+      const student = released.cells.find((c) => c.metadata.pruning_lab?.written === id)!;
+      assert.strictEqual(sourceOf(student), ANSWER_PLACEHOLDER);
+      assert.notStrictEqual(sourceOf(cell), ANSWER_PLACEHOLDER);
+    }
+  }
+  assert.deepStrictEqual([...ids].sort(), WRITTEN_QUESTIONS.map((q) => q.id).sort());
 });
 
 Deno.test("notebooks/ are exactly the release of solutions/ (course and sample)", async () => {
@@ -286,6 +325,20 @@ Deno.test("one batch: the crafted corpus, solutions/ and notebooks/ get exactly 
   for (const m of marks) {
     assert.ok(!(await Deno.stat(m).then(() => true, () => false)), `${m} was created`);
   }
+
+  // Written answers: collected for the instructor; the stub's are missing.
+  const folderOf = (file: string) => rows.find((r) => r.file === file)!.folder;
+  const written = (root: string) =>
+    Deno.readTextFile(join(out, folderOf(join(ROOT, root, "02_evaluation.ipynb")), "written.md"));
+  assert.match(
+    await written("solutions"),
+    /## 02\\\.other\\_metrics \(2 points\)[\s\S]*A good answer/,
+  );
+  assert.match(await written("notebooks"), /_\(no answer\)_/);
+  assert.strictEqual(
+    rows.find((r) => r.file.endsWith("solutions/02_evaluation.ipynb"))!["manual max"],
+    "2",
+  );
 
   // Reports: colliding names get their own folders; messages stay one escaped line.
   const folders = rows.filter((r) => r.student.startsWith("alice")).map((r) => r.folder).sort();

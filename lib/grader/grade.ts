@@ -7,7 +7,8 @@
 import { basename, dirname, join } from "node:path";
 import { type CheckDefinition, type CheckResult, errorText, runCheck } from "./checks.ts";
 import { type ModuleOptions, notebookToModule } from "./module.ts";
-import { type Notebook, readNotebook } from "./notebook.ts";
+import { type Notebook, readNotebook, sourceOf } from "./notebook.ts";
+import { ANSWER_PLACEHOLDER, WRITTEN_QUESTIONS } from "../checks/written_questions.ts";
 import { toFileUrl } from "../paths.ts";
 import { fixtures } from "./fixtures.ts";
 import { Sandbox } from "./sandbox.ts";
@@ -23,11 +24,22 @@ export interface CheckOutcome {
   hidden: boolean;
 }
 
+/** A written answer collected for the instructor (graded by hand). */
+export interface WrittenAnswer {
+  id: string;
+  points: number;
+  question: string;
+  /** The student's markdown, "" when the cell is missing or still the placeholder. */
+  answer: string;
+}
+
 /** A graded submission: one row of the gradebook. */
 export interface SubmissionResult {
   student: string;
   file: string;
   outcomes: CheckOutcome[];
+  /** The notebook's written questions with the student's answers. */
+  written: WrittenAnswer[];
   total: number;
   max: number;
   /** The run's fixture seed (`--seed` reproduces the grade). */
@@ -126,6 +138,7 @@ export async function gradeSubmission(
   let applicable: Applicable[] = [];
   const outcomes = new Map<string, Outcome>();
   let problem: string | undefined;
+  let written: WrittenAnswer[] = [];
   try {
     let nb: Notebook | undefined;
     try {
@@ -139,6 +152,7 @@ export async function gradeSubmission(
     );
     if (!number) problem ??= `${file}: cannot tell which notebook this is (name it NN_….ipynb)`;
     if (applicable.length === 0) problem ??= `${file}: no checks for notebook ${number}`;
+    if (number) written = writtenAnswers(nb, number);
     if (!problem && nb) await gradeNotebook(nb, applicable, outcomes, limits, seed);
   } catch (e) {
     problem ??= `grader error: ${errorText(e)}`;
@@ -173,7 +187,25 @@ export async function gradeSubmission(
     total: Math.round(rows.reduce((s, r) => s + r.score, 0) * 100) / 100,
     max: rows.reduce((s, r) => s + r.points, 0),
     seed,
+    written,
   };
+}
+
+/**
+ * The written questions of notebook `number` with the student's answers (the last answer
+ * cell of each question counts; the placeholder counts as no answer).
+ *
+ * @example
+ * ```ts
+ * writtenAnswers(nb, "02").map((w) => w.answer);
+ * ```
+ */
+export function writtenAnswers(nb: Notebook | undefined, number: string): WrittenAnswer[] {
+  return WRITTEN_QUESTIONS.filter((q) => q.id.startsWith(`${number}.`)).map((q) => {
+    const cells = (nb?.cells ?? []).filter((c) => c.metadata?.pruning_lab?.written === q.id);
+    const text = cells.length > 0 ? sourceOf(cells[cells.length - 1]).trim() : "";
+    return { ...q, answer: text === ANSWER_PLACEHOLDER ? "" : text };
+  });
 }
 
 /** The TODO id of each TODO cell (the last cell wins when a TODO cell was copied). */

@@ -16,10 +16,13 @@ export interface Cell {
  * This project's marks on a cell, under `metadata.pruning_lab`:
  * - `todo`, `points`, `title`: a graded TODO cell (`"01.count_parameters"`, 2, "Count …");
  * - `setup`: a cell the TODOs need when graded alone (imports, helpers);
- * - `instructor`: a cell dropped from the student version.
+ * - `instructor`: a cell dropped from the student version;
+ * - `written`: a markdown answer cell of a written question (`"02.other_metrics"`), graded by
+ *   hand.
  */
 export interface CellMarks {
   todo?: string;
+  written?: string;
   points?: number;
   title?: string;
   setup?: boolean;

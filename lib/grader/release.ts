@@ -1,6 +1,8 @@
 // Release: a solution notebook becomes the student notebook. Each `// BEGIN SOLUTION` …
 // `// END SOLUTION` region becomes a stub that throws "<id> is not implemented yet" (hint
-// comments kept), outputs are cleared and instructor-only cells dropped.
+// comments kept), outputs are cleared, instructor-only cells dropped and written-answer cells
+// emptied to a placeholder (their question stays in the cell above).
+import { ANSWER_PLACEHOLDER } from "../checks/written_questions.ts";
 import { type Cell, type Notebook, sourceOf, toSourceLines } from "./notebook.ts";
 
 const BEGIN = "// BEGIN SOLUTION";
@@ -74,6 +76,8 @@ export function releaseNotebook(nb: Notebook, file: string): Notebook {
       }
       copy.outputs = [];
       copy.execution_count = null;
+    } else if (marks?.written) {
+      copy.source = toSourceLines(ANSWER_PLACEHOLDER);
     } else {
       copy.source = toSourceLines(source);
     }

@@ -26,12 +26,22 @@ export function gradebookCsv(results: SubmissionResult[], folders: string[] = []
 
 /** The gradebook's columns for these check ids. */
 export function gradebookFields(ids: string[]): string[] {
-  return ["student", "folder", "file", "seed", ...ids, "total", "max", "manual points"];
+  return [
+    "student",
+    "folder",
+    "file",
+    "seed",
+    ...ids,
+    "total",
+    "max",
+    "manual points",
+    "manual max",
+  ];
 }
 
 /**
  * One gradebook line (no newline) for a result, in the columns of `gradebookFields(ids)`;
- * "manual points" stays empty for the instructor.
+ * "manual points" stays empty for the instructor ("manual max": the written questions' points).
  *
  * @example
  * ```ts
@@ -41,7 +51,7 @@ export function gradebookFields(ids: string[]): string[] {
 export function gradebookRow(r: SubmissionResult, ids: string[], folder: string): string {
   const row: (string | number)[] = [r.student, folder, r.file, r.seed];
   for (const id of ids) row.push(r.outcomes.find((o) => o.id === id)?.score ?? "");
-  row.push(r.total, r.max, "");
+  row.push(r.total, r.max, "", r.written.reduce((s, w) => s + w.points, 0) || "");
   return Papa.unparse([row], { header: false }).trim();
 }
 
@@ -150,6 +160,35 @@ export async function writeStudentOutputs(
     JSON.stringify(gradescopeResults(result), null, 2) + "\n",
   );
   await Deno.writeTextFile(join(dir, "feedback.md"), feedbackMarkdown(result, showHidden));
+  if (result.written.length > 0) {
+    await Deno.writeTextFile(join(dir, "written.md"), writtenMarkdown(result));
+  }
+}
+
+/**
+ * The written answers of one submission, for the instructor to grade by hand.
+ *
+ * @example
+ * ```ts
+ * await Deno.writeTextFile("grades/alice/written.md", writtenMarkdown(result));
+ * ```
+ */
+export function writtenMarkdown(result: SubmissionResult): string {
+  const lines = [
+    `# Written answers of ${escapeMarkdown(result.student)}`,
+    "",
+    `Notebook: ${
+      escapeMarkdown(basename(result.file))
+    }. Put the points in the gradebook's "manual points" column (out of ${
+      result.written.reduce((s, w) => s + w.points, 0)
+    }).`,
+    "",
+  ];
+  for (const w of result.written) {
+    lines.push(`## ${escapeMarkdown(w.id)} (${w.points} points)`, "", `> ${w.question}`, "");
+    lines.push(w.answer ? w.answer : "_(no answer)_", "");
+  }
+  return lines.join("\n");
 }
 
 /**
