@@ -79,7 +79,8 @@ export default defineChecks([
       const batchSize = fx.int(2, 8);
       const fastMs = fx.int(2, 4);
       // The warm-up calls are slow (a cold start): warm-up must keep them out of the stats.
-      const ms = [...Array(warmup).fill(40), fastMs];
+      // They take 400 ms, so that a busy machine (which only adds time) cannot pass for a leak.
+      const ms = [...Array(warmup).fill(400), fastMs];
       const [out, log] = await student.probe({
         objects: { run: { recipe: "timedRun", ms } },
         steps: [
@@ -107,11 +108,11 @@ export default defineChecks([
           } times, was called ${calls}`,
         },
         {
-          ok: b.p95 < 20 && b.mean < 20,
-          message: `warm-up calls (40 ms) leaked into the stats: ${show(b)} ms`,
+          ok: b.p95 < 200,
+          message: `warm-up calls (400 ms) leaked into the stats: ${show(b)} ms`,
         },
         {
-          ok: b.p50 >= fastMs * 0.95 && b.p50 <= b.p95 && b.p50 < 20,
+          ok: b.p50 >= fastMs * 0.95 && b.p50 <= b.p95 && b.p50 < 200,
           message:
             `per batch: each timed call takes ${fastMs} ms; expected p50 ≈ ${fastMs} ms ≤ p95, got ${
               show(b)
@@ -248,7 +249,7 @@ export default defineChecks([
         timed("meanLatencyMs", perExample, 6),
         timed("p95LatencyMs", perExample, 20),
         {
-          ok: num("throughput") <= maxThroughput * 1.05 && num("throughput") >= maxThroughput / 5,
+          ok: num("throughput") <= maxThroughput * 1.05 && num("throughput") >= maxThroughput / 20,
           message:
             `throughput: ${data.length} examples in ${passes} passes of at least ${delay} ms each is at most ${
               maxThroughput.toFixed(1)

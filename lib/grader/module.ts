@@ -155,7 +155,13 @@ export function notebookToModule(nb: Notebook, options: ModuleOptions = {}): Not
       : `\n${importText(fresh)}`;
     kept.push({ piece: p, text });
   }
-  const exports = [...new Set(kept.flatMap((k) => k.piece.names))];
+  // Names a cell already exports itself (`export function f`) are not listed again.
+  const selfExported = new Set(
+    kept.filter((k) => hasExportModifier(k.piece.statement)).flatMap((k) => k.piece.names),
+  );
+  const exports = [...new Set(kept.flatMap((k) => k.piece.names))].filter((n) =>
+    !selfExported.has(n)
+  );
 
   const parts = [
     `import { cellStarted as __pruningLabCell } from ${JSON.stringify(PROGRESS_URL)};`,
@@ -209,6 +215,12 @@ function nestingDepth(source: string): number {
     else if (c === 41 || c === 93 || c === 125) depth = Math.max(0, depth - 1);
   }
   return max;
+}
+
+function hasExportModifier(statement: ts.Statement): boolean {
+  const modifiers = ts.canHaveModifiers(statement) ? ts.getModifiers(statement) : undefined;
+  return modifiers?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword) === true &&
+    !modifiers.some((m) => m.kind === ts.SyntaxKind.DefaultKeyword);
 }
 
 /** Every identifier a statement mentions (a superset of the names it uses). */

@@ -174,6 +174,7 @@ export function plain(value: unknown, budget = { left: MAX_ITEMS }, depth = 0): 
   }
   const out: { [key: string]: Plain } = {};
   for (const key of ownKeys(value as object)) {
+    if (budget.left <= 0) break;
     if (typeof key !== "string") continue;
     out[key] = plain((value as Record<string, unknown>)[key], budget, depth + 1);
   }

@@ -110,7 +110,8 @@ export class Sandbox {
       ],
       env,
       clearEnv: true,
-      cwd: workDir,
+      // Relative paths resolve as in Jupyter, where notebooks run in notebooks/.
+      cwd: join(PROJECT_ROOT, "notebooks"),
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",
@@ -210,12 +211,16 @@ export class Sandbox {
     try {
       for await (const chunk of this.child.stdout.pipeThrough(new TextDecoderStream())) {
         buffer += chunk;
-        if (buffer.length > 4_000_000 && !buffer.includes("\n")) buffer = buffer.slice(-100_000);
+        // Student output without newlines must not fill the grader's memory; a reply line
+        // (at most a few MB) always ends with one.
+        if (buffer.length > 64_000_000 && !buffer.includes("\n")) buffer = buffer.slice(-100_000);
         let nl: number;
         while ((nl = buffer.indexOf("\n")) >= 0) {
           const line = buffer.slice(0, nl);
           buffer = buffer.slice(nl + 1);
-          if (line.startsWith(prefix)) this.handle(line.slice(prefix.length));
+          // The supervisor's lines may follow a student's unterminated print on the same line.
+          const at = line.indexOf(prefix);
+          if (at >= 0) this.handle(line.slice(at + prefix.length));
         }
       }
     } catch { /* the child is gone */ }
