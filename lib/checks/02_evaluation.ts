@@ -249,7 +249,8 @@ export default defineChecks([
         timed("meanLatencyMs", perExample, 6),
         timed("p95LatencyMs", perExample, 20),
         {
-          ok: num("throughput") <= maxThroughput * 1.05 && num("throughput") >= maxThroughput / 20,
+          // No floor: a cold first pass on a busy machine can be many times slower.
+          ok: num("throughput") <= maxThroughput * 1.05 && num("throughput") > 0,
           message:
             `throughput: ${data.length} examples in ${passes} passes of at least ${delay} ms each is at most ${
               maxThroughput.toFixed(1)
