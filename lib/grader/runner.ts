@@ -14,7 +14,11 @@ let buffered = "";
 async function nextLine(): Promise<string | undefined> {
   while (!buffered.includes("\n")) {
     const { value, done } = await lines.next();
-    if (done) return buffered ? (buffered = "", buffered) : undefined;
+    if (done) {
+      const last = buffered;
+      buffered = "";
+      return last || undefined;
+    }
     buffered += value;
   }
   const nl = buffered.indexOf("\n");
