@@ -85,16 +85,30 @@ class GraphBuilder {
   }
 }
 
+/** Options of `exportOnnx`. */
+export interface OnnxExportOptions {
+  /**
+   * Add a float input `head_mask` `[batch, total heads]` (the heads of every layer side by
+   * side, in layer order) that multiplies each head's attention probabilities, as HF's
+   * `head_mask` does: one batch can ablate a different head in every row.
+   */
+  headMask?: boolean;
+}
+
 /**
  * The ONNX bytes of a DistilBERT classifier: inputs `input_ids` and `attention_mask`
- * (int64 `[batch, sequence]`), output `logits` (`[batch, labels]`).
+ * (int64 `[batch, sequence]`; with `headMask`, also `head_mask`), output `logits`
+ * (`[batch, labels]`).
  *
  * @example
  * ```ts
  * await Deno.writeFile("model.onnx", exportOnnx(model));
  * ```
  */
-export function exportOnnx(model: DistilBertForSequenceClassification): Uint8Array {
+export function exportOnnx(
+  model: DistilBertForSequenceClassification,
+  options: OnnxExportOptions = {},
+): Uint8Array {
   const c = model.config;
   const g = new GraphBuilder();
   const w = (name: string) => model.param(name);
@@ -148,6 +162,8 @@ export function exportOnnx(model: DistilBertForSequenceClassification): Uint8Arr
   const heads = headCounts(c);
   const size = headDim(c);
   const ffn = ffnDims(c);
+  let headOffset = 0;
+  const maskAxes = options.headMask ? g.int64("axes_2_3", [2, 3]) : "";
   for (let i = 0; i < c.n_layers; i++) {
     const p = `distilbert.transformer.layer.${i}`;
     let attention: string;
@@ -166,15 +182,26 @@ export function exportOnnx(model: DistilBertForSequenceClassification): Uint8Arr
       ]);
       const kT = toHeads(linear(x, `${p}.attention.k_lin`), [0, 2, 3, 1]);
       const v = toHeads(linear(x, `${p}.attention.v_lin`), [0, 2, 1, 3]);
-      const weights = g.op("Softmax", [g.op("Add", [g.op("MatMul", [q, kT]), keyBias])], {
+      let weights = g.op("Softmax", [g.op("Add", [g.op("MatMul", [q, kT]), keyBias])], {
         axis: -1,
       });
+      if (options.headMask) {
+        // This layer's columns of head_mask, [batch, heads] -> [batch, heads, 1, 1].
+        const mask = g.op("Slice", [
+          "head_mask",
+          g.int64(`${p}.mask_start`, [headOffset]),
+          g.int64(`${p}.mask_end`, [headOffset + heads[i]]),
+          g.int64(`${p}.mask_axis`, [1]),
+        ]);
+        weights = g.op("Mul", [weights, g.op("Unsqueeze", [mask, maskAxes])]);
+      }
       const context = g.op("Reshape", [
         g.op("Transpose", [g.op("MatMul", [weights, v])], { perm: [0, 2, 1, 3] }),
         g.int64(`${p}.merge_shape`, [0, 0, heads[i] * size]),
       ]);
       attention = linear(context, `${p}.attention.out_lin`);
     }
+    headOffset += heads[i];
     x = layerNorm(g.op("Add", [attention, x]), `${p}.sa_layer_norm`);
     if (ffn[i] === 0) {
       throw new Error(`layer ${i} has no FFN neuron left; ONNX export needs at least one`);
@@ -224,6 +251,7 @@ export function exportOnnx(model: DistilBertForSequenceClassification): Uint8Arr
     input: [
       io("input_ids", INT64, ["batch", "sequence"]),
       io("attention_mask", INT64, ["batch", "sequence"]),
+      ...(options.headMask ? [io("head_mask", FLOAT, ["batch", headOffset])] : []),
     ],
     output: [io("logits", FLOAT, ["batch", labels])],
   });

@@ -2,6 +2,7 @@
 // by default) on SST-2 dev, reviews.csv, or a user's file, and prints the figures as a table.
 //
 //   deno task evaluate [--model <name|repo|folder|full>] [--data <file.tsv|file.csv>] [--json]
+//                      [--engine tfjs|onnxruntime]
 import { parseArgs } from "node:util";
 import { initTf } from "lib/tf.ts";
 import { defaultModelName, FULL_SIZE_MODEL, loadModel } from "lib/models.ts";
@@ -17,11 +18,17 @@ const { values: args } = parseArgs({
     data: { type: "string" },
     json: { type: "boolean", default: false },
     "latency-samples": { type: "string", default: "100" },
+    engine: { type: "string", default: "tfjs" },
   },
 });
 
 try {
-  const backend = await initTf();
+  if (args.engine !== "tfjs" && args.engine !== "onnxruntime") {
+    throw new Error(`--engine ${args.engine}: expected tfjs or onnxruntime`);
+  }
+  const engine = args.engine;
+  const tfBackend = await initTf();
+  const backend = engine === "tfjs" ? tfBackend : "onnxruntime (cpu)";
   const name = args.model === "full" ? FULL_SIZE_MODEL : args.model ?? defaultModelName();
   const { data, source } = await pickData(args.data);
   const { model, tokenizer, dir } = await loadModel(name);
@@ -29,6 +36,7 @@ try {
   const report = await evaluateClassifier(model, tokenizer, data, {
     modelDir: dir,
     latencySamples: Number(args["latency-samples"]),
+    engine,
     onProgress: (phase, done, total) => line.update(`${phase} ${done}/${total}`, done === total),
   });
   line.clear();
