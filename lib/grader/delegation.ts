@@ -3,6 +3,9 @@
 // a counter array; while grading, that array lives in shared memory that the grader's
 // supervisor reads from outside the student's realm, so student code cannot hide a call.
 
+import { normalize } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
 /** TODO id -> the course functions that implement it (names for messages). */
 export const COURSE_REFERENCES: Record<string, string[]> = {
   "01.count_parameters": ["model.numParameters()"],
@@ -19,6 +22,21 @@ export const COURSE_REFERENCES: Record<string, string[]> = {
   "05.global_prune": ["globalMagnitudePrune (lib/prune/magnitude.ts)"],
   "05.sparse_size": ["serializeSparse / sparseTensors (lib/sparse_storage.ts)"],
 };
+
+// One instance only: a copy of this module loaded through another spelling of its path
+// (percent-escapes, doubled slashes, a query) would keep counters of its own, so it refuses to
+// load. Reference modules reach it by relative imports, so their copies fail with it.
+{
+  const url = new URL(import.meta.url);
+  if (url.protocol === "file:") {
+    const canonical = pathToFileURL(normalize(fileURLToPath(url))).href;
+    if (url.search || url.hash || url.href !== canonical) {
+      throw new Error(
+        `the course's library must be imported by its plain path (${canonical}), not ${url.href}`,
+      );
+    }
+  }
+}
 
 const SLOTS = Object.keys(COURSE_REFERENCES);
 /** Length of the counter array (one Int32 per TODO with references). */
