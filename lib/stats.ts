@@ -9,7 +9,7 @@ import { courseReference } from "./grader/delegation.ts";
  * ranks([10, 30, 20, 20]); // [1, 4, 2.5, 2.5]
  * ```
  */
-export function ranks(values: number[]): number[] {
+export const ranks = courseReference("03.spearman", function ranks(values: number[]): number[] {
   const order = values.map((v, i) => [v, i] as const).sort((a, b) => a[0] - b[0]);
   const out = new Array<number>(values.length);
   for (let i = 0; i < order.length;) {
@@ -19,7 +19,7 @@ export function ranks(values: number[]): number[] {
     i = j + 1;
   }
   return out;
-}
+});
 
 /**
  * Pearson correlation of two equally long lists.

@@ -37,6 +37,7 @@ const { values: args, positionals } = parseArgs({
     "check-seconds": { type: "string", default: "60" },
     "import-seconds": { type: "string", default: "120" },
     "memory-mb": { type: "string", default: "3072" },
+    "submission-seconds": { type: "string", default: "900" },
     seed: { type: "string" },
     resume: { type: "boolean", default: false },
   },
@@ -107,6 +108,11 @@ function collect(paths: string[]): { file: string; root: string }[] {
         }
         for (const e of entries) {
           if (e.name === ".ipynb_checkpoints" || e.name === ".grader-work") continue;
+          // A link could point at solutions/ or outside; submissions are regular files.
+          if (e.isSymlink) {
+            console.error(`grade: ${join(dir, e.name)} is a symbolic link; skipped`);
+            continue;
+          }
           const full = join(dir, e.name);
           if (e.isDirectory) walk(full);
           else if (e.name.endsWith(".ipynb")) found.push({ file: full, root: p });
@@ -127,6 +133,7 @@ const limits = {
   checkSeconds: Number(args["check-seconds"]),
   importSeconds: Number(args["import-seconds"]),
   memoryMB: Number(args["memory-mb"]),
+  submissionSeconds: Number(args["submission-seconds"]),
   // Even the grader's temporary modules stay inside --out (removed at the end).
   workDir,
 };

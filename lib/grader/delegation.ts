@@ -9,7 +9,9 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 /** TODO id -> the course functions that implement it (names for messages). */
 export const COURSE_REFERENCES: Record<string, string[]> = {
   "01.count_parameters": ["model.numParameters()"],
-  "01.parameters_by_component": ["parameterBreakdown (lib/model/parameters.ts)"],
+  "01.parameters_by_component": [
+    "parameterBreakdown / componentOf (lib/model/parameters.ts)",
+  ],
   "02.accuracy": ["accuracyOf (lib/predict.ts)"],
   "02.pipeline": ["predictProbabilities (lib/predict.ts)"],
   "02.evaluate_model": ["evaluateClassifier (lib/evaluation.ts)"],
@@ -17,7 +19,7 @@ export const COURSE_REFERENCES: Record<string, string[]> = {
   "03.ablation": ["ablationImportance (lib/importance/ablation.ts)"],
   "03.entropy": ["entropyImportance (lib/importance/entropy.ts)"],
   "03.gradient": ["gradientImportance (lib/importance/gradient.ts)"],
-  "03.spearman": ["spearman (lib/stats.ts)"],
+  "03.spearman": ["spearman / ranks (lib/stats.ts)"],
   "04.prune_heads": ["pruneHeads (lib/prune/heads.ts)"],
   "05.global_prune": ["globalMagnitudePrune (lib/prune/magnitude.ts)"],
   "05.sparse_size": ["serializeSparse / sparseTensors (lib/sparse_storage.ts)"],

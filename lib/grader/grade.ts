@@ -66,6 +66,8 @@ export interface GradeLimits {
   readable?: string[];
   /** Where the grader writes each submission's module (default: the system temp folder). */
   workDir?: string;
+  /** Seconds one submission may take in all, retries and blame runs included (default 900). */
+  submissionSeconds?: number;
 }
 
 /**
@@ -81,8 +83,12 @@ export async function loadCheckSources(
   hiddenDirs: string[] = [],
 ): Promise<CheckSource[]> {
   const sources: CheckSource[] = [];
+  // The same module named twice (e.g. lib/checks/mod.ts and one of its files) counts once.
+  const seen = new Set<string>();
   for (const path of modules) {
-    const definitions: CheckDefinition[] = (await import(toFileUrl(path))).default;
+    const definitions: CheckDefinition[] =
+      ((await import(toFileUrl(path))).default as CheckDefinition[]).filter((d) => !seen.has(d.id));
+    definitions.forEach((d) => seen.add(d.id));
     sources.push({ name: basename(path), path, hidden: false, definitions });
   }
   for (const dir of hiddenDirs) {
@@ -230,6 +236,8 @@ async function gradeNotebook(
   const work = await Deno.makeTempDir({ prefix: "pruning-lab-grade-", dir: limits.workDir });
   const todos = todoCells(nb);
   const session = new Session(nb, work, limits, seed);
+  const seconds = limits.submissionSeconds ?? 900;
+  const outOfTime = () => session.elapsedSeconds() > seconds;
   try {
     const exclude = new Map<number, string>();
     // Cells whose top-level code broke another check: graded quiet from then on.
@@ -240,6 +248,12 @@ async function gradeNotebook(
       pending.length > 0 && attempt <= todos.size + applicable.length;
       attempt++
     ) {
+      if (outOfTime()) {
+        const why =
+          `grading this notebook ran over ${seconds} s in all (its code is slow or hangs again and again); this check was not run`;
+        for (const d of pending) outcomes.set(d.id, { fraction: 0, message: why });
+        break;
+      }
       const run = await session.run({ exclude, quiet }, pending);
       for (const [id, why] of run.left) {
         if (pending.some((d) => d.id === id)) outcomes.set(id, { fraction: 0, message: why });
@@ -275,7 +289,9 @@ async function gradeNotebook(
         }
       }
     }
-    if (session.uncaught.length > 0) await session.blameUncaught(exclude, todos, outcomes);
+    if (session.uncaught.length > 0 && !outOfTime()) {
+      await session.blameUncaught(exclude, todos, outcomes);
+    }
   } finally {
     await Deno.remove(work, { recursive: true }).catch(() => {});
   }
@@ -292,6 +308,12 @@ interface Run {
 class Session {
   uncaught: string[] = [];
   private attempt = 0;
+  private readonly started = performance.now();
+
+  /** Seconds since this submission's grading started. */
+  elapsedSeconds(): number {
+    return (performance.now() - this.started) / 1000;
+  }
 
   constructor(
     readonly nb: Notebook,
@@ -372,8 +394,10 @@ class Session {
     const quiet = await this.run({ exclude, quiet: new Set(others) }, [d], false);
     const alone = quiet.results.get(d.id);
     if (!alone) return { outcome: { fraction: 0, message: reason } };
-    const suspects = others.filter((i) => !options.quiet.has(i) && this.runsCode(i));
+    const runsCode = notebookToModule(this.nb, { exclude }).runsCode;
+    const suspects = others.filter((i) => !options.quiet.has(i) && runsCode.has(i));
     for (const suspect of suspects.slice(0, 6)) {
+      if (this.elapsedSeconds() > (this.limits.submissionSeconds ?? 900)) break;
       const again = await this.run(
         { exclude, quiet: new Set(others.filter((i) => i !== suspect)) },
         [d],
@@ -402,19 +426,16 @@ class Session {
     return { outcome: alone };
   }
 
-  /** Whether a cell has top-level declarations that run code (a call, `new`, `await`). */
-  private runsCode(cell: number): boolean {
-    const quietCode = notebookToModule(this.nb, { quiet: new Set([cell]) }).code;
-    return quietCode !== notebookToModule(this.nb).code;
-  }
-
   /** Uncaught errors after import: the TODO cell whose code raises them scores 0. */
   async blameUncaught(
     exclude: Map<number, string>,
     todos: Map<number, string>,
     outcomes: Map<string, Outcome>,
   ): Promise<void> {
-    const cells = this.codeCells().filter((i) => todos.has(i) && !exclude.has(i));
+    const runsCode = notebookToModule(this.nb, { exclude }).runsCode;
+    const cells = this.codeCells().filter((i) =>
+      todos.has(i) && !exclude.has(i) && runsCode.has(i)
+    );
     const probeCheck: CheckDefinition = {
       id: "grader.idle",
       points: 0,
@@ -424,6 +445,7 @@ class Session {
         new Promise((resolve) => setTimeout(() => resolve({ fraction: 1, message: "" }), 1500)),
     };
     for (const suspect of cells.slice(0, 8)) {
+      if (this.elapsedSeconds() > (this.limits.submissionSeconds ?? 900)) break;
       const before = this.uncaught.length;
       const others = new Set(this.codeCells().filter((i) => i !== suspect));
       const run = await this.run({ exclude, quiet: others }, [probeCheck], true);

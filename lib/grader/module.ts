@@ -22,6 +22,8 @@ export interface NotebookModule {
   left: Map<string, string>;
   /** Indices of cells whose top-level code runs in the module (for blame). */
   cells: number[];
+  /** Cells (not setup) with top-level declarations that run code: what `quiet` silences. */
+  runsCode: Set<number>;
 }
 
 /** Options: cells to leave out (index -> reason) and cells to keep only declarations of. */
@@ -33,6 +35,10 @@ export interface ModuleOptions {
 
 const PROGRESS_URL = toFileUrl(join(PROJECT_ROOT, "lib", "grader", "cell_progress.ts"));
 const MAX_NESTING = 500;
+/** Longest cell the grader reads (an honest TODO cell is a few KB). */
+const MAX_CELL_CHARS = 64_000;
+/** Most code the grader reads from one notebook. */
+const MAX_CODE_CHARS = 1_000_000;
 
 interface Piece {
   cell: number;
@@ -60,6 +66,8 @@ export function notebookToModule(nb: Notebook, options: ModuleOptions = {}): Not
   const left = new Map<string, string>();
   const pieces: Piece[] = [];
   const problems: string[] = [];
+  const runsCode = new Set<number>();
+  let budget = MAX_CODE_CHARS;
   nb.cells.forEach((cell, i) => {
     if (cell.cell_type !== "code") return;
     const marks = cell.metadata?.pruning_lab ?? {};
@@ -69,34 +77,53 @@ export function notebookToModule(nb: Notebook, options: ModuleOptions = {}): Not
       return;
     }
     const source = sourceOf(cell);
-    const syntax = syntaxError(source);
-    if (syntax) {
-      const why = `cell ${i + 1} has a syntax error: ${syntax}`;
-      if (todo) left.set(todo, why);
-      else if (marks.setup) problems.push(`setup cell ${i + 1} has a syntax error: ${syntax}`);
+    budget -= source.length;
+    const tooLarge = source.length > MAX_CELL_CHARS
+      ? `is too large to grade (${source.length} characters; at most ${MAX_CELL_CHARS})`
+      : budget < 0
+      ? `is past the notebook's ${MAX_CODE_CHARS} characters of code the grader reads`
+      : undefined;
+    const syntax = tooLarge ? undefined : syntaxError(source);
+    if (tooLarge || syntax) {
+      const why = tooLarge ?? `has a syntax error: ${syntax}`;
+      if (todo) left.set(todo, `cell ${i + 1} ${why}`);
+      else if (marks.setup) problems.push(`setup cell ${i + 1} ${why}`);
       return;
     }
-    const file = ts.createSourceFile(`cell${i + 1}.ts`, source, ts.ScriptTarget.Latest, true);
-    const whole = marks.setup === true;
-    const onlyDeclares = file.statements.every((s) => isDeclaration(s)) && !hasTopLevelAwait(file);
-    for (const statement of file.statements) {
-      if (!whole && !isDeclaration(statement)) continue;
-      // Relative imports of an untagged cell point beside the student's notebook, which the
-      // grader does not have.
-      if (!whole && !todo && ts.isImportDeclaration(statement) && isRelative(statement)) continue;
-      if (!whole && !todo && !onlyDeclares && ts.isVariableStatement(statement)) continue;
-      if (options.quiet?.has(i) && ts.isVariableStatement(statement) && callsCode(statement)) {
-        continue;
+    try {
+      const file = ts.createSourceFile(`cell${i + 1}.ts`, source, ts.ScriptTarget.Latest, true);
+      const whole = marks.setup === true;
+      const onlyDeclares = file.statements.every((s) => isDeclaration(s)) &&
+        !hasTopLevelAwait(file);
+      const found: Piece[] = [];
+      for (const statement of file.statements) {
+        if (!whole && !isDeclaration(statement)) continue;
+        // Relative imports of an untagged cell point beside the student's notebook, which the
+        // grader does not have.
+        if (!whole && !todo && ts.isImportDeclaration(statement) && isRelative(statement)) continue;
+        // An untagged cell that also does work keeps only its constants that run no code.
+        const runs = ts.isVariableStatement(statement) && callsCode(statement);
+        if (!whole && !todo && !onlyDeclares && runs) continue;
+        if (runs && !whole) runsCode.add(i);
+        if (options.quiet?.has(i) && runs) continue;
+        found.push({
+          cell: i,
+          statement,
+          file,
+          names: ts.isImportDeclaration(statement) ? [] : declaredNames(statement),
+          imports: ts.isImportDeclaration(statement) ? importKeys(statement) : [],
+          free: !whole && !todo,
+          refs: identifiers(statement),
+        });
       }
-      pieces.push({
-        cell: i,
-        statement,
-        file,
-        names: ts.isImportDeclaration(statement) ? [] : declaredNames(statement),
-        imports: ts.isImportDeclaration(statement) ? importKeys(statement) : [],
-        free: !whole && !todo,
-        refs: identifiers(statement),
-      });
+      pieces.push(...found);
+    } catch (e) {
+      // A pathological cell (e.g. a stack overflow while reading it) fails alone.
+      const why = `cell ${i + 1} cannot be graded: reading it failed (${
+        e instanceof Error ? e.name : "error"
+      }; nested too deeply?)`;
+      if (todo) left.set(todo, why);
+      else if (marks.setup) problems.push(`setup ${why}`);
     }
   });
 
@@ -182,7 +209,7 @@ export function notebookToModule(nb: Notebook, options: ModuleOptions = {}): Not
     parts.push(text);
   }
   parts.push(`\n__pruningLabCell("end");\nexport { ${exports.join(", ")} };\n`);
-  return { code: parts.join("\n"), exports, left, cells };
+  return { code: parts.join("\n"), exports, left, cells, runsCode };
 }
 
 /** The first syntax error of a TypeScript source, as "line N: message", or undefined. */

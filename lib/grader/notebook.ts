@@ -87,7 +87,9 @@ const MAX_NOTEBOOK_BYTES = 50_000_000;
 export async function readNotebook(path: string): Promise<Notebook> {
   let text: string;
   try {
-    const size = (await Deno.stat(path)).size;
+    const info = await Deno.lstat(path);
+    if (info.isSymlink) throw new Error("a symbolic link; a submission must be a regular file");
+    const size = info.size;
     if (size > MAX_NOTEBOOK_BYTES) {
       throw new Error(`${size} bytes; a notebook may have at most ${MAX_NOTEBOOK_BYTES}`);
     }

@@ -79,7 +79,6 @@ const isView = ArrayBuffer.isView;
 const numberIsFinite = Number.isFinite;
 const StringCtor = String;
 const NumberCtor = Number;
-const ObjectProto = Object.prototype;
 const MapCtor = Map;
 const MapProto = Map.prototype;
 const mapEntries = Map.prototype.entries;
@@ -98,6 +97,23 @@ const now = performance.now.bind(performance);
 const promiseResolve = Promise.resolve.bind(Promise);
 const PromiseCtor = Promise;
 const setTimer = setTimeout;
+const weakMapGet = WeakMap.prototype.get;
+const weakMapSet = WeakMap.prototype.set;
+const weakSetAdd = WeakSet.prototype.add;
+const weakSetHas = WeakSet.prototype.has;
+const mapGet = Map.prototype.get;
+const mapSet = Map.prototype.set;
+const mapHas = Map.prototype.has;
+/** WeakMap/WeakSet/Map operations through the captured methods (patching them changes nothing). */
+const wm = {
+  get: <V>(m: WeakMap<object, V>, k: object) => apply(weakMapGet, m, [k]) as V | undefined,
+  set: <V>(m: WeakMap<object, V>, k: object, v: V) => void apply(weakMapSet, m, [k, v]),
+  add: (s: WeakSet<object>, k: object) => void apply(weakSetAdd, s, [k]),
+  has: (s: WeakSet<object>, k: object) => apply(weakSetHas, s, [k]) as boolean,
+  mget: (m: Map<string, unknown>, k: string) => apply(mapGet, m, [k]) as unknown,
+  mset: (m: Map<string, unknown>, k: string, v: unknown) => void apply(mapSet, m, [k, v]),
+  mhas: (m: Map<string, unknown>, k: string) => apply(mapHas, m, [k]) as boolean,
+};
 const clone = structuredClone;
 
 /** At most this many numbers come back from one value (a runaway answer is cut). */
@@ -107,7 +123,8 @@ const MAX_ITEMS = 200_000;
  * Reads a value as plain data without calling anything the student can have patched:
  * tensors become `{ tensor: { shape, dtype, values } }`, typed arrays
  * `{ typed: name, values }`, maps `{ map: [[k, v]] }`, non-finite numbers
- * `{ number: "NaN" }`, functions `{ function: name }`, undefined `{ undefined: true }`.
+ * `{ number: "NaN" }`, functions `{ function: name }`, undefined `{ undefined: true }`; any
+ * other object (a class instance too) its own fields.
  *
  * @example
  * ```ts
@@ -178,9 +195,6 @@ export function plain(value: unknown, budget = { left: MAX_ITEMS }, depth = 0): 
     if (typeof key !== "string") continue;
     out[key] = plain((value as Record<string, unknown>)[key], budget, depth + 1);
   }
-  if (getPrototypeOf(value as object) !== ObjectProto && getPrototypeOf(value as object) !== null) {
-    return { object: out };
-  }
   return out;
 }
 
@@ -214,8 +228,8 @@ for (const method of ["forward", "forwardFrom"] as const) {
   Object.defineProperty(proto, method, {
     value: function (this: object, ...args: unknown[]) {
       if (forwardDepth === 0) {
-        forwardCalls.set(this, (forwardCalls.get(this) ?? 0) + 1);
-        const delay = forwardDelay.get(this);
+        wm.set(forwardCalls, this, (wm.get(forwardCalls, this) ?? 0) + 1);
+        const delay = wm.get(forwardDelay, this);
         if (delay) busyWait(delay);
       }
       forwardDepth++;
@@ -239,7 +253,7 @@ const recorders = new WeakMap<object, Recorder>();
 const shared = new WeakSet<object>();
 
 function recorded<T extends object>(target: T, log: Plain[]): T {
-  recorders.set(target, { log });
+  wm.set(recorders, target, { log });
   return target;
 }
 
@@ -260,12 +274,15 @@ export async function buildObjects(
   recipes: Record<string, Recipe> = {},
 ): Promise<Map<string, unknown>> {
   const objects = new Map<string, unknown>();
-  for (const [name, r] of Object.entries(recipes)) objects.set(name, await build(r, objects));
+  const names = Object.keys(recipes);
+  for (let i = 0; i < names.length; i++) {
+    wm.mset(objects, names[i], await build(recipes[names[i]], objects));
+  }
   return objects;
 }
 
 async function build(r: Recipe, objects: Map<string, unknown>): Promise<unknown> {
-  const mlp = (name: string) => objects.get(name) as MLP;
+  const mlp = (name: string) => wm.mget(objects, name) as MLP;
   switch (r.recipe) {
     case "distilbert": {
       const config = parseConfig({
@@ -282,13 +299,13 @@ async function build(r: Recipe, objects: Map<string, unknown>): Promise<unknown>
       for (const [name, p] of model.params) {
         if (r.frozen?.some((prefix) => name.startsWith(prefix))) p.trainable = false;
       }
-      if (r.delayMs) forwardDelay.set(model, r.delayMs);
+      if (r.delayMs) wm.set(forwardDelay, model, r.delayMs);
       return model;
     }
     case "embedded": {
       embedded ??= loadModel(EMBEDDED_MODEL);
       const part = (await embedded)[r.part];
-      shared.add(part);
+      wm.add(shared, part as object);
       return part;
     }
     case "tensor":
@@ -411,8 +428,19 @@ function read(value: unknown, reader: Reader): Plain {
   if (reader === "mlp") {
     return value instanceof MLP ? mlpState(value) : { unreadable: "not an MLP" };
   }
-  if (reader === "log") return [...(recorders.get(value as object)?.log ?? [])];
-  if (reader === "calls") return forwardCalls.get(value as object) ?? 0;
+  if (reader === "log") {
+    const log = (value !== null && typeof value === "object") || typeof value === "function"
+      ? wm.get(recorders, value as object)?.log
+      : undefined;
+    const copy: Plain[] = [];
+    for (let i = 0; log && i < log.length; i++) copy[i] = log[i];
+    return copy;
+  }
+  if (reader === "calls") {
+    return value !== null && typeof value === "object"
+      ? wm.get(forwardCalls, value as object) ?? 0
+      : 0;
+  }
   return plain(value);
 }
 
@@ -441,7 +469,9 @@ export async function runProbe(
   const objects = await buildObjects(probe.objects);
   const outcomes: StepOutcome[] = [];
   try {
-    for (const step of probe.steps) outcomes.push(await runStep(defined, objects, step));
+    for (let i = 0; i < probe.steps.length; i++) {
+      outcomes[i] = await runStep(defined, objects, probe.steps[i]);
+    }
   } finally {
     for (const o of objects.values()) disposeObject(o);
   }
@@ -453,8 +483,8 @@ async function runStep(
   objects: Map<string, unknown>,
   step: Step,
 ): Promise<StepOutcome> {
-  if ("with" in step) return { value: read(objects.get(step.read), step.with) };
-  const f = objects.has(step.call) ? objects.get(step.call) : defined[step.call];
+  if ("with" in step) return { value: read(wm.mget(objects, step.read), step.with) };
+  const f = wm.mhas(objects, step.call) ? wm.mget(objects, step.call) : defined[step.call];
   if (typeof f !== "function") return { missing: step.call };
   const args = (step.args ?? []).map((a) => resolveArg(a, objects));
   let result: unknown;
@@ -472,7 +502,7 @@ async function runStep(
   } catch (e) {
     return { threw: thrownText(e), async: isAsync };
   }
-  if (step.as) objects.set(step.as, result);
+  if (step.as) wm.mset(objects, step.as, result);
   try {
     return { value: read(result, step.read ?? "json"), async: isAsync };
   } catch (e) {
@@ -486,7 +516,7 @@ function resolveArg(a: Arg, objects: Map<string, unknown>): unknown {
     typeof (a as { ref?: unknown }).ref === "string"
   ) {
     const { ref, field } = a as { ref: string; field?: string };
-    const o = objects.get(ref) as Record<string, unknown>;
+    const o = wm.mget(objects, ref) as Record<string, unknown>;
     return field ? o[field] : o;
   }
   // A fresh copy, so that a student's function cannot change the probe's own data.
@@ -494,7 +524,7 @@ function resolveArg(a: Arg, objects: Map<string, unknown>): unknown {
 }
 
 function disposeObject(o: unknown): void {
-  if (o !== null && typeof o === "object" && shared.has(o)) return;
+  if (o !== null && typeof o === "object" && wm.has(shared, o)) return;
   try {
     if (o instanceof DistilBertForSequenceClassification || o instanceof MLP) o.dispose();
     else if (o instanceof TensorCtor) o.dispose();

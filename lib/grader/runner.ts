@@ -1,7 +1,8 @@
 // The grader's child process: a supervisor that never runs student code. It reads the plan
-// and then requests on stdin, runs the submission in a worker (another realm), forwards the
-// worker's progress and the probes' plain-data results on stdout, tagged with the nonce, and
-// reads the course-reference counters from shared memory around each probe.
+// and then requests on stdin, runs the submission in a worker (another realm) that it talks
+// to on a private MessageChannel, forwards the worker's progress and the probes' plain-data
+// results on stdout, tagged with the nonce, and reads the course-reference counters from
+// shared memory around each probe.
 import { REFERENCE_SLOT_COUNT, referenceSlot } from "./delegation.ts";
 import type { RunnerPlan, RunnerReply, RunnerRequest } from "./protocol.ts";
 
@@ -39,7 +40,10 @@ const pending = new Map<number, { slot: number; before: number }>();
 const worker = new Worker(new URL("./worker.ts", import.meta.url), { type: "module" });
 const text = (v: unknown, max = 500) => String(v).replace(/\s+/g, " ").slice(0, max);
 
-worker.onmessage = (e: MessageEvent) => {
+// Requests and replies travel on a private channel: student code in the worker can post
+// messages to `self`, but only the worker's bootstrap holds this port.
+const channel = new MessageChannel();
+channel.port1.onmessage = (e: MessageEvent) => {
   const m = e.data;
   if (!m || typeof m !== "object") return;
   if (m.kind === "cell" && typeof m.cell === "string") emit("cell", text(m.cell, 20));
@@ -58,22 +62,20 @@ worker.onmessage = (e: MessageEvent) => {
     emit("reply", reply);
   }
 };
+worker.onmessage = () => {}; // what student code posts to self is not listened to
 worker.onerror = (e: ErrorEvent) => {
   e.preventDefault();
   emit("uncaught", text(e.message));
 };
-worker.postMessage({ kind: "init", counters: counters.buffer, module: plan.module });
+worker.postMessage({ kind: "init", counters: counters.buffer, module: plan.module }, [
+  channel.port2,
+]);
 
 for (let line = await nextLine(); line !== undefined; line = await nextLine()) {
   if (!line.trim()) continue;
   const request: RunnerRequest = JSON.parse(line);
   const slot = referenceSlot(request.todo);
   pending.set(request.id, { slot, before: slot >= 0 ? Atomics.load(counters, slot) : 0 });
-  worker.postMessage({
-    kind: "run",
-    id: request.id,
-    probe: request.probe,
-    missing: request.missing,
-  });
+  channel.port1.postMessage({ id: request.id, probe: request.probe, missing: request.missing });
 }
 Deno.exit(0); // the parent closed stdin: grading of this submission is over

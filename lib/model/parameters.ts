@@ -19,14 +19,17 @@ export interface ParameterBreakdown {
  * componentOf("distilbert.transformer.layer.0.ffn.lin1.weight"); // "ffn"
  * ```
  */
-export function componentOf(name: string): keyof ParameterBreakdown {
-  if (/LayerNorm|layer_norm/.test(name)) return "layerNorm";
-  if (name.startsWith("distilbert.embeddings.")) return "embeddings";
-  if (name.includes(".attention.")) return "attention";
-  if (name.includes(".ffn.")) return "ffn";
-  if (name.startsWith("pre_classifier.") || name.startsWith("classifier.")) return "classifier";
-  throw new Error(`unknown DistilBERT parameter ${name}`);
-}
+export const componentOf = courseReference(
+  "01.parameters_by_component",
+  function componentOf(name: string): keyof ParameterBreakdown {
+    if (/LayerNorm|layer_norm/.test(name)) return "layerNorm";
+    if (name.startsWith("distilbert.embeddings.")) return "embeddings";
+    if (name.includes(".attention.")) return "attention";
+    if (name.includes(".ffn.")) return "ffn";
+    if (name.startsWith("pre_classifier.") || name.startsWith("classifier.")) return "classifier";
+    throw new Error(`unknown DistilBERT parameter ${name}`);
+  },
+);
 
 /**
  * Counts parameters by component.
