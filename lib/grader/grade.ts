@@ -214,6 +214,33 @@ export function writtenAnswers(nb: Notebook | undefined, number: string): Writte
   });
 }
 
+/** A non-setup cell (not yet left out) that imports the specifier an error message names. */
+function importCulprit(
+  nb: Notebook,
+  reason: string,
+  exclude: Map<number, string>,
+): number | undefined {
+  for (let i = nb.cells.length - 1; i >= 0; i--) {
+    const cell = nb.cells[i];
+    if (cell.cell_type !== "code" || cell.metadata?.pruning_lab?.setup === true) continue;
+    if (exclude.has(i)) continue;
+    const specifiers = [...sourceOf(cell).matchAll(/^\s*import\b[^"'`]*["']([^"']+)["']/gm)]
+      .map((m) => m[1]);
+    if (specifiers.some((sp) => specifierTokens(sp).some((t) => reason.includes(t)))) return i;
+  }
+  return undefined;
+}
+
+/** How an error message may spell an import: the specifier, its package name, its file name. */
+function specifierTokens(specifier: string): string[] {
+  const registry = /^(npm|jsr):/.test(specifier);
+  const bare = specifier.replace(/^(npm|jsr|node):/, "");
+  const pkg = bare.startsWith("@") ? bare.split("/").slice(0, 2).join("/") : bare.split("/")[0];
+  const tokens = [specifier, specifier.split("/").at(-1) ?? specifier];
+  if (registry) tokens.push(`"${pkg.replace(/(.)@[^/]*$/, "$1")}"`);
+  return tokens.filter((t) => t.length >= 4 && (t.includes(".") || t.startsWith('"')));
+}
+
 /** The TODO id of each TODO cell (the last cell wins when a TODO cell was copied). */
 function todoCells(nb: Notebook): Map<number, string> {
   const cells = new Map<number, string>();
@@ -280,6 +307,11 @@ async function gradeNotebook(
         ) {
           // Leave that cell out and run again; its TODO (if any) fails with the reason.
           exclude.set(index, `its cell's top-level code ${reason}`);
+        } else if (!Number.isInteger(index) && importCulprit(nb, reason, exclude) !== undefined) {
+          // The module failed before any cell ran: an import that cannot load. Leave out the
+          // cell whose import the error names, so that only its TODO fails.
+          const culprit = importCulprit(nb, reason, exclude)!;
+          exclude.set(culprit, `its imports cannot load: ${reason.replace(/^threw: /, "")}`);
         } else {
           const where = Number.isInteger(index) ? `cell ${index + 1}` : "the notebook";
           for (const d of pending) {
