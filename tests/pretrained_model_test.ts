@@ -75,13 +75,15 @@ Deno.test({
   },
 });
 
+// Until the fine-tuning run has shipped the model (see README), its tests say so and skip.
 const haveShipped = await exists(join(SHIPPED, "eval.json"));
+const notShipped = haveShipped ? "" : ` (skipped: ${NAME} is not shipped in data/models yet)`;
 const card = haveShipped
   ? JSON.parse(await Deno.readTextFile(join(SHIPPED, "eval.json")))
   : { devAccuracy: NaN };
 
 Deno.test({
-  name: `loadModel("${NAME}") finds it: HF layout, F16, ≤ 50 MB, 6 layers x 12 heads`,
+  name: `loadModel("${NAME}") finds it: HF layout, F16, ≤ 50 MB, 6 layers x 12 heads${notShipped}`,
   ignore: !haveShipped,
   fn: async () => {
     for (
@@ -119,7 +121,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: `${NAME} exports through the ONNX path: onnxruntime logits within 1e-4 of tfjs`,
+  name:
+    `${NAME} exports through the ONNX path: onnxruntime logits within 1e-4 of tfjs${notShipped}`,
   ignore: !haveShipped,
   fn: async () => {
     const { model, tokenizer } = await loadModel(NAME);
@@ -153,9 +156,11 @@ Deno.test({
     ? `${NAME}: SST-2 dev accuracy reproduces the card (skipped: no SST-2 source — ${
       dev.message.split(":")[0]
     })`
-    : `${NAME}: SST-2 dev accuracy reproduces the card's ${
+    : haveShipped
+    ? `${NAME}: SST-2 dev accuracy reproduces the card's ${
       (100 * card.devAccuracy).toFixed(2)
-    }% within 0.5 point`,
+    }% within 0.5 point`
+    : `${NAME}: SST-2 dev accuracy reproduces the card${notShipped}`,
   ignore: dev instanceof Error || !haveShipped,
   fn: async () => {
     const data = dev as { sentence: string; label: number }[];
