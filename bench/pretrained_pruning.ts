@@ -8,7 +8,7 @@
 //
 //   deno run -A bench/pretrained_pruning.ts [--model distilbert-sst2-minilm] [--steps 300]
 import { parseArgs } from "node:util";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { initTf, tf } from "lib/tf.ts";
 import { loadModel } from "lib/models.ts";
 import type { DistilBertForSequenceClassification } from "lib/model/distilbert.ts";
@@ -176,7 +176,7 @@ const result = {
   minutes: Number(minutes()),
 };
 await Deno.mkdir(OUT_DIR, { recursive: true });
-const path = join(OUT_DIR, `pretrained_pruning_${args.model}.json`);
+const path = join(OUT_DIR, `pretrained_pruning_${basename(args.model!)}.json`);
 await Deno.writeTextFile(path, JSON.stringify(result, null, 2) + "\n");
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 console.log(`| % heads pruned | ${Object.keys(scores).join(" | ")} |`);
