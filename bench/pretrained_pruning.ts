@@ -29,6 +29,8 @@ const { values: args } = parseArgs({
     "eval-every": { type: "string", default: "100" },
     rates: { type: "string", default: "0,10,20,30,40,50,60,70,80,90" },
     "max-batch-tokens": { type: "string", default: "1024" },
+    /** Importance methods to compare (a subset saves time: ablation costs ~40 forward passes). */
+    methods: { type: "string", default: "ablation,entropy,gradient" },
   },
 });
 type Model = DistilBertForSequenceClassification;
@@ -71,13 +73,18 @@ const batches = calibrationBatches(
   16,
   64,
 );
-const scores: Record<string, number[][]> = {
-  ablation: ablationImportance(teacher, batches),
-  entropy: entropyImportance(teacher, batches),
-  gradient: gradientImportance(teacher, batches),
+const importance = {
+  ablation: ablationImportance,
+  entropy: entropyImportance,
+  gradient: gradientImportance,
 };
+const scores: Record<string, number[][]> = {};
+for (const method of args.methods!.split(",") as (keyof typeof importance)[]) {
+  if (!importance[method]) throw new Error(`--methods: unknown method ${method}`);
+  scores[method] = importance[method](teacher, batches);
+  say(`${method} importance done`);
+}
 disposeBatches(batches);
-say("importance scores done");
 
 const rates = args.rates!.split(",").map(Number);
 const curves: Record<string, { rate: number; accuracy: number }[]> = {};
