@@ -14,7 +14,7 @@ import { headCounts } from "lib/model/config.ts";
 import type { DistilBertForSequenceClassification } from "lib/model/distilbert.ts";
 import { readSafetensors } from "lib/safetensors.ts";
 import { loadSst2 } from "lib/sst2.ts";
-import { accuracyOf, predictProbabilities } from "lib/predict.ts";
+import { accuracyOf, predictor } from "lib/predict.ts";
 import { exportOnnx } from "lib/onnx_export.ts";
 import { convertedModel, readFloatTensors } from "../tools/convert_bert.ts";
 
@@ -75,16 +75,11 @@ Deno.test({
   },
 });
 
-// Until the fine-tuning run has shipped the model (see README), its tests say so and skip.
-const haveShipped = await exists(join(SHIPPED, "eval.json"));
-const notShipped = haveShipped ? "" : ` (skipped: ${NAME} is not shipped in data/models yet)`;
-const card = haveShipped
-  ? JSON.parse(await Deno.readTextFile(join(SHIPPED, "eval.json")))
-  : { devAccuracy: NaN };
+// The shipped model (data/models): its tests never skip for want of it.
+const card = JSON.parse(await Deno.readTextFile(join(SHIPPED, "eval.json")));
 
 Deno.test({
-  name: `loadModel("${NAME}") finds it: HF layout, F16, ≤ 50 MB, 6 layers x 12 heads${notShipped}`,
-  ignore: !haveShipped,
+  name: `loadModel("${NAME}") finds it: HF layout, F16, ≤ 50 MB, 6 layers x 12 heads`,
   fn: async () => {
     for (
       const file of [
@@ -121,9 +116,7 @@ Deno.test({
 });
 
 Deno.test({
-  name:
-    `${NAME} exports through the ONNX path: onnxruntime logits within 1e-4 of tfjs${notShipped}`,
-  ignore: !haveShipped,
+  name: `${NAME} exports through the ONNX path: onnxruntime logits within 1e-4 of tfjs`,
   fn: async () => {
     const { model, tokenizer } = await loadModel(NAME);
     const sentences = ["a gripping, beautifully acted film.", "the jokes fall flat", "meh"];
@@ -156,19 +149,19 @@ Deno.test({
     ? `${NAME}: SST-2 dev accuracy reproduces the card (skipped: no SST-2 source — ${
       dev.message.split(":")[0]
     })`
-    : haveShipped
-    ? `${NAME}: SST-2 dev accuracy reproduces the card's ${
+    : `${NAME}: SST-2 dev accuracy reproduces the card's ${
       (100 * card.devAccuracy).toFixed(2)
-    }% within 0.5 point`
-    : `${NAME}: SST-2 dev accuracy reproduces the card${notShipped}`,
-  ignore: dev instanceof Error || !haveShipped,
+    }% within 0.5 point (on onnxruntime, which gives tfjs' logits within 1e-5)`,
+  ignore: dev instanceof Error,
   fn: async () => {
     const data = dev as { sentence: string; label: number }[];
     const { model, tokenizer } = await loadModel(NAME);
+    const predict = await predictor(model, tokenizer, "onnxruntime");
     const accuracy = accuracyOf(
-      predictProbabilities(model, tokenizer, data.map((d) => d.sentence), { batchSize: 64 }),
+      await predict(data.map((d) => d.sentence), { batchSize: 64 }),
       data.map((d) => d.label),
     );
+    await predict.release();
     assert.ok(
       accuracy >= card.devAccuracy - 0.005,
       `dev accuracy ${accuracy} < card ${card.devAccuracy} - 0.5 point`,

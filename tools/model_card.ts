@@ -334,7 +334,9 @@ state would not fit next to the activations in wasm's 4 GB, and most vocabulary 
       : ""
   } Held-out accuracy every ${r.evalEvery} steps; the best weights ship; training stops after ${r.patience} evaluations
 without a new best${
-    training.stoppedEarly
+    training.stoppedAtDeadline
+      ? ` — but this run did not get that far: it was stopped by hand at step ${training.step} of ${scheduleSteps} (out of time), and these are the best held-out weights up to then`
+      : training.stoppedEarly
       ? ` (it stopped at step ${training.step})`
       : ` (it ran the whole schedule)`
   }.
