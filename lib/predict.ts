@@ -28,6 +28,28 @@ export const predictProbabilities = courseReference("02.pipeline", function pred
   texts: string[],
   options: PredictOptions = {},
 ): number[][] {
+  const out: number[][] = new Array(texts.length);
+  for (const { idx, rows, done } of lengthBatches(model, tokenizer, texts, options)) {
+    const probs = tf.tidy(() => {
+      const { inputIds, attentionMask } = tokenizer.padTensors(rows);
+      return tf.softmax(model.forward(inputIds, attentionMask).logits).arraySync() as number[][];
+    });
+    idx.forEach((i, k) => (out[i] = probs[k]));
+    options.onProgress?.(done, texts.length);
+  }
+  return out;
+});
+
+/**
+ * The texts tokenized (truncated to the model's positions) and grouped into batches of
+ * similar length: each batch's input indices, token rows and how many texts are done after it.
+ */
+function* lengthBatches(
+  model: DistilBertForSequenceClassification,
+  tokenizer: TextTokenizer,
+  texts: string[],
+  options: PredictOptions,
+): Generator<{ idx: number[]; rows: number[][]; done: number }> {
   const batchSize = options.batchSize ?? 32;
   const maxLength = Math.min(
     options.maxLength ?? model.config.max_position_embeddings,
@@ -35,18 +57,15 @@ export const predictProbabilities = courseReference("02.pipeline", function pred
   );
   const encoded = texts.map((t) => tokenizer.encode(t, maxLength));
   const order = encoded.map((_, i) => i).sort((a, b) => encoded[a].length - encoded[b].length);
-  const out: number[][] = new Array(texts.length);
   for (let start = 0; start < order.length; start += batchSize) {
     const idx = order.slice(start, start + batchSize);
-    const probs = tf.tidy(() => {
-      const { inputIds, attentionMask } = tokenizer.padTensors(idx.map((i) => encoded[i]));
-      return tf.softmax(model.forward(inputIds, attentionMask).logits).arraySync() as number[][];
-    });
-    idx.forEach((i, k) => (out[i] = probs[k]));
-    options.onProgress?.(Math.min(start + batchSize, texts.length), texts.length);
+    yield {
+      idx,
+      rows: idx.map((i) => encoded[i]),
+      done: Math.min(start + batchSize, texts.length),
+    };
   }
-  return out;
-});
+}
 
 /** The engines a prediction can run on. */
 export type Engine = "tfjs" | "onnxruntime";
@@ -83,20 +102,12 @@ export async function predictor(
   const { OrtClassifier } = await import("./ort_classifier.ts");
   const session = await OrtClassifier.create(model);
   const f = async (texts: string[], options: PredictOptions = {}) => {
-    const batchSize = options.batchSize ?? 32;
-    const maxLength = Math.min(
-      options.maxLength ?? model.config.max_position_embeddings,
-      model.config.max_position_embeddings,
-    );
-    const encoded = texts.map((t) => tokenizer.encode(t, maxLength));
-    const order = encoded.map((_, i) => i).sort((a, b) => encoded[a].length - encoded[b].length);
     const out: number[][] = new Array(texts.length);
-    for (let start = 0; start < order.length; start += batchSize) {
-      const idx = order.slice(start, start + batchSize);
-      const { inputIds, attentionMask } = tokenizer.pad(idx.map((i) => encoded[i]));
+    for (const { idx, rows, done } of lengthBatches(model, tokenizer, texts, options)) {
+      const { inputIds, attentionMask } = tokenizer.pad(rows);
       const logits = await session.logits(inputIds, attentionMask);
       idx.forEach((i, k) => (out[i] = softmax(logits[k])));
-      options.onProgress?.(Math.min(start + batchSize, texts.length), texts.length);
+      options.onProgress?.(done, texts.length);
     }
     return out;
   };
