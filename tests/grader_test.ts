@@ -16,7 +16,7 @@ import { fixtures, freshSeed } from "lib/grader/fixtures.ts";
 import { localStudent } from "lib/grader/local_student.ts";
 import { ANSWER_PLACEHOLDER, WRITTEN_QUESTIONS } from "lib/checks/written_questions.ts";
 import { releaseAll } from "../tools/release.ts";
-import { codeCells, runInKernel } from "./helpers/kernel.ts";
+import { codeCells, runInKernel } from "../tools/kernel_run.ts";
 
 const FIXTURES = join(ROOT, "tests", "fixtures");
 const SAMPLE = join(FIXTURES, "solutions", "00_sample.ipynb");

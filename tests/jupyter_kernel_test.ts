@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { assert } from "./helpers/assert.ts";
 import { ROOT } from "./helpers/paths.ts";
 import { KERNEL_DISPLAY_NAME, KERNEL_NAME, kernelSpec } from "../tools/register_kernel.ts";
-import { runInKernel } from "./helpers/kernel.ts";
+import { runInKernel } from "../tools/kernel_run.ts";
 
 Deno.test("kernel.json sets NO_COLOR and DENO_DIR", () => {
   const spec = kernelSpec("/x/deno", "/cache/deno");

@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Runs code cells in a real Jupyter kernel and prints their outputs as JSON.
 
-Usage: kernel_exec.py KERNEL_NAME CWD [TIMEOUT] [--queued] < cells.json   (a JSON list of code)
+Usage: kernel_exec.py KERNEL_NAME CWD [TIMEOUT] [--queued | --timed] < cells.json   (a JSON list of code)
 Unlike nbclient, it keeps listening briefly after the kernel reports idle, because the Deno
 kernel can send outputs after its idle status. With --queued it sends every cell at once, as
-JupyterLab's Run All does, and files each output under the cell its parent header names.
+JupyterLab's Run All does, and files each output under the cell its parent header names. With --timed it runs cells one by one,
+prints `{"outputs": [...], "seconds": [...]}` (execute request to idle, per cell) and reports
+each finished cell on stderr as it goes, as one JSON line: `{"cell", "of", "seconds", "outputs"}`.
 """
 import json
 import queue
@@ -16,7 +18,9 @@ from jupyter_client.manager import start_new_kernel
 GRACE_SECONDS = 0.5
 
 
-def run_cell(kc, code, timeout):
+def run_cell(kc, code, timeout, timing=None):
+    """The cell's outputs; `timing`, a list, gets the seconds from the request to idle."""
+    started = time.time()
     msg_id = kc.execute(code)
     outputs, idle_at, deadline = [], None, time.time() + timeout
     while True:
@@ -39,6 +43,8 @@ def run_cell(kc, code, timeout):
             outputs.append({"type": "error", "ename": content["ename"], "evalue": content["evalue"]})
         elif kind == "status" and content["execution_state"] == "idle":
             idle_at = time.time()
+            if timing is not None:
+                timing.append(idle_at - started)
 
 
 def run_queued(kc, cells, timeout):
@@ -71,7 +77,7 @@ def run_queued(kc, cells, timeout):
 
 
 def main():
-    args = [a for a in sys.argv[1:] if a != "--queued"]
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
     kernel, cwd = args[0], args[1]
     timeout = float(args[2]) if len(args) > 2 else 600
     cells = json.load(sys.stdin)
@@ -79,6 +85,15 @@ def main():
     try:
         if "--queued" in sys.argv:
             json.dump(run_queued(kc, cells, timeout), sys.stdout)
+        elif "--timed" in sys.argv:
+            outputs, seconds = [], []
+            for i, code in enumerate(cells):
+                timing = []
+                outputs.append(run_cell(kc, code, timeout, timing))
+                seconds.append(timing[0] if timing else timeout)
+                report = {"cell": i + 1, "of": len(cells), "seconds": seconds[-1], "outputs": outputs[-1]}
+                print(json.dumps(report), file=sys.stderr, flush=True)
+            json.dump({"outputs": outputs, "seconds": seconds}, sys.stdout)
         else:
             json.dump([run_cell(kc, code, timeout) for code in cells], sys.stdout)
     finally:
