@@ -12,6 +12,11 @@ export interface PredictOptions {
   maxLength?: number;
   /** Called after each batch with (texts done, total). */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Head factors `[layer][head]` for every text (1 keeps a head, 0 masks it), as
+   * `forward(..., { headMask })` takes them: a pruning curve without re-pruning a copy per rate.
+   */
+  headMask?: number[][];
 }
 
 /**
@@ -32,7 +37,10 @@ export const predictProbabilities = courseReference("02.pipeline", function pred
   for (const { idx, rows, done } of lengthBatches(model, tokenizer, texts, options)) {
     const probs = tf.tidy(() => {
       const { inputIds, attentionMask } = tokenizer.padTensors(rows);
-      return tf.softmax(model.forward(inputIds, attentionMask).logits).arraySync() as number[][];
+      return tf.softmax(
+        model.forward(inputIds, attentionMask, { headMask: options.headMask }).logits,
+      )
+        .arraySync() as number[][];
     });
     idx.forEach((i, k) => (out[i] = probs[k]));
     options.onProgress?.(done, texts.length);
@@ -105,7 +113,7 @@ export async function predictor(
     const out: number[][] = new Array(texts.length);
     for (const { idx, rows, done } of lengthBatches(model, tokenizer, texts, options)) {
       const { inputIds, attentionMask } = tokenizer.pad(rows);
-      const logits = await session.logits(inputIds, attentionMask);
+      const logits = await session.logits(inputIds, attentionMask, options.headMask);
       idx.forEach((i, k) => (out[i] = softmax(logits[k])));
       options.onProgress?.(done, texts.length);
     }

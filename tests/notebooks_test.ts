@@ -4,8 +4,8 @@
 import { join } from "node:path";
 import { assert } from "./helpers/assert.ts";
 import { ROOT } from "./helpers/paths.ts";
-import { codeCells, runInKernel } from "./helpers/kernel.ts";
-import { readNotebook } from "lib/grader/notebook.ts";
+import { codeCells, runInKernel } from "../tools/kernel_run.ts";
+import { readNotebook, sourceOf } from "lib/grader/notebook.ts";
 import { PLOTLY_MIME } from "lib/display.ts";
 
 const NOTEBOOKS = [...Deno.readDirSync(join(ROOT, "solutions"))]
@@ -54,3 +54,16 @@ for (const name of NOTEBOOKS) {
     }
   });
 }
+
+Deno.test("released notebooks never show authoring words (seed, issue) to students", async () => {
+  const found: string[] = [];
+  for (const name of NOTEBOOKS) {
+    const nb = await readNotebook(join(ROOT, "notebooks", name));
+    nb.cells.forEach((cell, i) => {
+      for (const m of sourceOf(cell).matchAll(/[^\n]*\b(seed|issue)s?\b[^\n]*/gi)) {
+        found.push(`${name} cell ${i + 1}: ${m[0].trim()}`);
+      }
+    });
+  }
+  assert.deepStrictEqual(found, [], "student-visible authoring words");
+});

@@ -1,6 +1,6 @@
 // The evaluation pipeline on onnxruntime: the in-memory export with a head-mask input gives
 // tfjs' logits (within 1e-5) with and without per-example head masks, on a model with pruned
-// heads too, and evaluateClassifier reports the same accuracy on either engine.
+// heads too, predictor's headMask option on either engine, and evaluateClassifier reports the same accuracy on either engine.
 import { join } from "node:path";
 import { assert, assertClose } from "./helpers/assert.ts";
 import { TINY } from "./helpers/paths.ts";
@@ -72,6 +72,19 @@ Deno.test("evaluateClassifier and predictor: onnxruntime gives tfjs' probabiliti
     predictProbabilities(model, tokenizer, texts, { batchSize: 16 }).flat(),
     1e-5,
     "probabilities",
+  );
+  // A head mask (a pruning-curve point) reaches both engines: same numbers, and not the unmasked ones.
+  const headMask = headCounts(model.config).map((n, l) =>
+    Array.from({ length: n }, (_, h) => (h % 3 === l % 3 ? 0 : 1))
+  );
+  const masked = await predictor(model, tokenizer, "onnxruntime");
+  const maskedOrt = await masked(texts, { batchSize: 16, headMask });
+  await masked.release();
+  const maskedTfjs = predictProbabilities(model, tokenizer, texts, { batchSize: 16, headMask });
+  assertClose(maskedOrt.flat(), maskedTfjs.flat(), 1e-5, "probabilities under a head mask");
+  assert.ok(
+    maskedTfjs.flat().some((v, i) => Math.abs(v - viaOrt.flat()[i]) > 1e-4),
+    "the head mask changes the probabilities",
   );
   const options = { latencySamples: 4, warmup: 1 };
   const [a, b] = [

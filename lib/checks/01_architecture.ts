@@ -11,7 +11,7 @@ import {
   type Student,
   value,
 } from "../grader/checks.ts";
-import type { Plain, Recipe } from "../grader/probe.ts";
+import type { Arg, Plain, Recipe } from "../grader/probe.ts";
 import { distilbertBaseConfig, type DistilBertConfig, parseConfig } from "../model/config.ts";
 import { parameterBreakdown } from "../model/parameters.ts";
 import { distilbertRecipe, onModel, randomConfig, randomPrunedHeads } from "./tiny_distilbert.ts";
@@ -86,17 +86,38 @@ export default defineChecks([
   {
     id: "01.size_mb",
     points: 1,
-    title: "Size in MB at 4 bytes per parameter",
+    title: "Size in MB at 4, 2 or 1 bytes per parameter",
     uses: ["sizeInMB"],
     run: async ({ student, fx }) => {
       const n = fx.int(100_000, 90_000_000);
-      const what = `sizeInMB(${n})`;
-      return expectClose(
-        value(await call(student, "sizeInMB", [n]), what),
-        n * 4 / 1e6,
-        what,
-        1e-9,
-      );
+      const parts = [];
+      // The default is float32; F16 (how the course ships its models) and INT8 halve it twice.
+      for (
+        const [args, bytes] of fx.shuffled<[Arg[], number]>([
+          [[n], 4],
+          [[n, "F32"], 4],
+          [[n, "F16"], 2],
+          [[n, "INT8"], 1],
+        ])
+      ) {
+        const what = `sizeInMB(${args.map((a) => show(a)).join(", ")})`;
+        const got = value(await call(student, "sizeInMB", args), what);
+        parts.push({
+          ok: typeof got === "number" && Math.abs(got - n * bytes / 1e6) <= 1e-9 * n,
+          message: `${what}: expected ${
+            n * bytes / 1e6
+          } (${bytes} byte(s) each, MB = 10^6 bytes), got ${show(got)}`,
+        });
+      }
+      const unknown = fx.pick(["F64", "BF8", "int4"]);
+      const out = await call(student, "sizeInMB", [n, unknown]);
+      parts.push({
+        ok: out.threw !== undefined,
+        message: `sizeInMB(${n}, ${show(unknown)}) must throw (an unknown dtype), got ${
+          show(out.threw === undefined ? out.value : out.threw)
+        }`,
+      });
+      return partial(parts);
     },
   },
   {

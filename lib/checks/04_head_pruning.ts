@@ -485,36 +485,4 @@ export default defineChecks([
       ]);
     },
   },
-  {
-    id: "04.deploy_speedups",
-    points: 1,
-    title: "Speedup against the FLOP ratio",
-    uses: ["speedupsVsFlops"],
-    run: async ({ student, fx }) => {
-      const rows = ["dense", "heads", "heads+ffn"].map((variant, i) => ({
-        variant,
-        ms: i === 0 ? fx.int(80, 120) : fx.int(30, 90),
-        flops: i === 0 ? fx.int(9, 12) * 1e9 : fx.int(3, 8) * 1e9,
-      }));
-      const want = rows.map((r) => {
-        const speedup = rows[0].ms / r.ms;
-        const flopRatio = rows[0].flops / r.flops;
-        return { variant: r.variant, speedup, flopRatio, efficiency: speedup / flopRatio };
-      });
-      const got = value(await call(student, "speedupsVsFlops", [rows]), "speedupsVsFlops(rows)");
-      const ok = Array.isArray(got) && got.length === rows.length &&
-        got.every((g, i) => {
-          const r = (g ?? {}) as Record<string, Plain>;
-          return r.variant === want[i].variant &&
-            (["speedup", "flopRatio", "efficiency"] as const).every((k) =>
-              typeof r[k] === "number" && Math.abs((r[k] as number) - want[i][k]) < 1e-9
-            );
-        });
-      return ok ? { fraction: 1, message: "correct" } : fail(
-        `against the first row: speedup = dense ms / ms, flopRatio = dense FLOPs / FLOPs, efficiency = speedup / flopRatio; for ${
-          show(rows)
-        } expected ${show(want)}; got ${show(got)}`,
-      );
-    },
-  },
 ]);

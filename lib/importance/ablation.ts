@@ -1,4 +1,4 @@
-// Ablation importance (the seed exercise's Step 5): mask one head at a time with the model's
+// Ablation importance (the Hugging Face structured-pruning exercise's ablation step): mask one head at a time with the model's
 // head mask and measure how much the output probabilities move. Heads of one layer are
 // ablated together in one batch (per-example head masks), and the layers before it are
 // computed once and reused, so 72 heads cost far less than 72 passes.
@@ -34,17 +34,19 @@ export const ablationImportance = courseReference("03.ablation", function ablati
       const base = tf.softmax(logits);
       heads.forEach((count, layer) => {
         if (count === 0) return;
-        // count copies of the batch; copy h masks head h of this layer.
-        const hidden = tf.tile(hiddenStates![layer], [count, 1, 1]) as tf.Tensor3D;
-        const mask = tf.tile(attentionMask, [count, 1]) as tf.Tensor2D;
-        const rows = Array.from({ length: count * batch }, (_, r) => Math.floor(r / batch));
-        const headMask = heads.map((n, l) =>
-          l === layer ? tf.oneHot(rows, n).mul(-1).add(1) : tf.ones([n])
-        );
-        const probs = tf.softmax(model.forwardFrom(hidden, mask, layer, { headMask }).logits);
-        const delta = probs.sub(tf.tile(base, [count, 1])).abs().mean(1).reshape([count, batch])
-          .sum(1);
-        const values = delta.dataSync();
+        // One scope per layer: its count x batch copies are freed before the next layer's.
+        const values = tf.tidy(() => {
+          // count copies of the batch; copy h masks head h of this layer.
+          const hidden = tf.tile(hiddenStates![layer], [count, 1, 1]) as tf.Tensor3D;
+          const mask = tf.tile(attentionMask, [count, 1]) as tf.Tensor2D;
+          const rows = Array.from({ length: count * batch }, (_, r) => Math.floor(r / batch));
+          const headMask = heads.map((n, l) =>
+            l === layer ? tf.oneHot(rows, n).mul(-1).add(1) : tf.ones([n])
+          );
+          const probs = tf.softmax(model.forwardFrom(hidden, mask, layer, { headMask }).logits);
+          return probs.sub(tf.tile(base, [count, 1])).abs().mean(1).reshape([count, batch])
+            .sum(1).dataSync();
+        });
         for (let h = 0; h < count; h++) sums[layer][h] += values[h];
       });
     });
