@@ -1,7 +1,7 @@
-// Ablation importance (the Hugging Face structured-pruning exercise's ablation step): mask one head at a time with the model's
-// head mask and measure how much the output probabilities move. Heads of one layer are
-// ablated together in one batch (per-example head masks), and the layers before it are
-// computed once and reused, so 72 heads cost far less than 72 passes.
+// Ablation importance (the Hugging Face structured-pruning exercise's ablation step): mask one
+// head at a time with the model's head mask and measure how much the output probabilities move.
+// Heads of one layer are ablated together in one batch (per-example head masks), and the layers
+// before it are computed once and reused, so 72 heads cost less than 72 passes.
 import { courseReference } from "../grader/delegation.ts";
 import { tf } from "../tf.ts";
 import { headCounts } from "../model/config.ts";
