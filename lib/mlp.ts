@@ -103,7 +103,7 @@ export class MLP {
   }
 }
 
-/** Options of `trainMlp` (the seed's defaults). */
+/** Options of `trainMlp` (Lab 4's defaults). */
 export interface TrainOptions {
   learningRate?: number;
   batchSize?: number;
