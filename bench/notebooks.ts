@@ -8,8 +8,8 @@
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { PROJECT_ROOT } from "lib/paths.ts";
-import { readNotebook, sourceOf } from "lib/grader/notebook.ts";
-import { runTimed } from "../tools/kernel_run.ts";
+import { readNotebook } from "lib/grader/notebook.ts";
+import { codeCells, runTimed } from "../tools/kernel_run.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -35,8 +35,7 @@ if (args.model) env.PRUNING_LAB_MODEL = args.model;
 
 const totals: [string, number][] = [];
 for (const name of names) {
-  const nb = await readNotebook(join(PROJECT_ROOT, "solutions", name));
-  const cells = nb.cells.filter((c) => c.cell_type === "code").map(sourceOf);
+  const cells = codeCells(await readNotebook(join(PROJECT_ROOT, "solutions", name)));
   console.error(
     `${name}: ${cells.length} code cells, ${args.fast ? "fast" : "full"} mode${
       args.model ? `, ${args.model}` : ""
