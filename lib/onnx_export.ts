@@ -1,6 +1,8 @@
 // ONNX export of our tfjs DistilBERT classifier (any per-layer head counts and FFN widths),
 // written with the onnx-proto schema package: opset 17, dynamic batch and sequence axes, in
 // the folder layout transformers.js expects (config.json, tokenizer files, onnx/model.onnx).
+// Options let another module emit the linear layers and the word embeddings differently (the
+// int8 export in lib/onnx_quantize.ts does).
 import { join } from "node:path";
 import onnxProto from "onnx-proto";
 import { ffnDims, headCounts, headDim } from "./model/config.ts";
@@ -12,25 +14,43 @@ import { copyTokenizerFiles } from "./tokenizer.ts";
 const onnx = (onnxProto as any).onnx;
 const FLOAT = onnx.TensorProto.DataType.FLOAT;
 const INT64 = onnx.TensorProto.DataType.INT64;
+const INT8 = onnx.TensorProto.DataType.INT8;
 
-/** A graph under construction: nodes, initializers and fresh value names. */
-class GraphBuilder {
+/**
+ * A graph under construction: nodes, initializers and fresh value names.
+ *
+ * @example
+ * ```ts
+ * const g = new GraphBuilder();
+ * const y = g.op("Add", ["x", g.float("one", [], [1])]);
+ * ```
+ */
+export class GraphBuilder {
   // deno-lint-ignore no-explicit-any
   nodes: any[] = [];
   // deno-lint-ignore no-explicit-any
   initializers: any[] = [];
+  /** Operator domains used besides the default one (e.g. `com.microsoft`). */
+  readonly domains = new Set<string>();
   private count = 0;
 
-  /** Adds a node; returns its output name(s). */
+  /**
+   * Adds a node; returns its (first) output name. `outputs` > 1 names the outputs
+   * `<first>`, `<first>_1`, …; `domain` picks an operator set other than ONNX's.
+   */
   op(
     type: string,
     inputs: string[],
     attributes: Record<string, number | number[]> = {},
     outputs = 1,
+    domain = "",
   ): string {
-    const names = Array.from({ length: outputs }, () => `${type.toLowerCase()}_${this.count++}`);
+    const first = `${type.toLowerCase()}_${this.count++}`;
+    const names = Array.from({ length: outputs }, (_, k) => k === 0 ? first : `${first}_${k}`);
+    if (domain) this.domains.add(domain);
     this.nodes.push(onnx.NodeProto.create({
       opType: type,
+      domain,
       input: inputs,
       output: names,
       name: names[0],
@@ -71,6 +91,17 @@ class GraphBuilder {
     return name;
   }
 
+  /** An int8 initializer (quantized weights). */
+  int8(name: string, dims: number[], values: Int8Array): string {
+    this.initializers.push(onnx.TensorProto.create({
+      name,
+      dims,
+      dataType: INT8,
+      rawData: new Uint8Array(values.buffer, values.byteOffset, values.byteLength).slice(),
+    }));
+    return name;
+  }
+
   /** An int64 initializer (shapes, axes, indices); a number gives a scalar. */
   int64(name: string, values: number[] | number): string {
     const list = Array.isArray(values) ? values : [values];
@@ -93,6 +124,38 @@ export interface OnnxExportOptions {
    * `head_mask` does: one batch can ablate a different head in every row.
    */
   headMask?: boolean;
+  /**
+   * Emits a linear layer `x @ Wᵀ + b` other than as float MatMul + Add; returns the output
+   * name, or undefined to keep the float default for that layer.
+   */
+  linear?: (g: GraphBuilder, x: string, layer: LinearLayer) => string | undefined;
+  /**
+   * Emits the word-embedding lookup `[batch, seq] ids -> [batch, seq, dim]` other than as a
+   * float Gather; returns the output name.
+   */
+  wordEmbeddings?: (g: GraphBuilder, inputIds: string, table: EmbeddingTable) => string;
+}
+
+/** A linear layer as `exportOnnx` hands it to `OnnxExportOptions.linear`. */
+export interface LinearLayer {
+  /** HF name without `.weight` (`distilbert.transformer.layer.0.attention.q_lin`). */
+  name: string;
+  /** Output features (rows of the weight). */
+  out: number;
+  /** Input features (columns of the weight). */
+  in: number;
+  /** The weight, `[out, in]` row-major as in PyTorch. */
+  weight: Float32Array;
+  bias: Float32Array;
+}
+
+/** The word-embedding matrix as `exportOnnx` hands it to `OnnxExportOptions.wordEmbeddings`. */
+export interface EmbeddingTable {
+  /** `distilbert.embeddings.word_embeddings.weight`. */
+  name: string;
+  /** `[vocab, dim]`. */
+  shape: [number, number];
+  values: Float32Array;
 }
 
 /**
@@ -117,6 +180,14 @@ export function exportOnnx(
   const linear = (x: string, name: string) => {
     const [out, inp] = w(`${name}.weight`).shape;
     const src = values(`${name}.weight`);
+    const custom = options.linear?.(g, x, {
+      name,
+      out,
+      in: inp,
+      weight: src,
+      bias: values(`${name}.bias`),
+    });
+    if (custom !== undefined) return custom;
     const t = new Float32Array(out * inp);
     for (let o = 0; o < out; o++) for (let i = 0; i < inp; i++) t[i * out + o] = src[o * inp + i];
     const weight = g.float(`${name}.weight_t`, [inp, out], t);
@@ -131,11 +202,19 @@ export function exportOnnx(
     ], { axis: -1, epsilon: 1e-12 });
 
   // Embeddings: word + position (positions 0 … seq-1), LayerNorm.
-  const words = g.float(
-    "word_embeddings",
-    w("distilbert.embeddings.word_embeddings.weight").shape,
-    values("distilbert.embeddings.word_embeddings.weight"),
-  );
+  const wordsName = "distilbert.embeddings.word_embeddings.weight";
+  const wordVectors = options.wordEmbeddings
+    ? options.wordEmbeddings(g, "input_ids", {
+      name: wordsName,
+      shape: w(wordsName).shape as [number, number],
+      values: values(wordsName),
+    })
+    : g.op("Gather", [
+      g.float("word_embeddings", w(wordsName).shape, values(wordsName)),
+      "input_ids",
+    ], {
+      axis: 0,
+    });
   const positions = g.float(
     "position_embeddings",
     w("distilbert.embeddings.position_embeddings.weight").shape,
@@ -144,7 +223,7 @@ export function exportOnnx(
   const seq = g.op("Gather", [g.op("Shape", ["input_ids"]), g.int64("one", 1)], { axis: 0 });
   const positionIds = g.op("Range", [g.int64("zero", 0), seq, g.int64("step", 1)]);
   let x = g.op("Add", [
-    g.op("Gather", [words, "input_ids"], { axis: 0 }),
+    wordVectors,
     g.op("Gather", [positions, positionIds], { axis: 0 }),
   ]);
   x = layerNorm(x, "distilbert.embeddings.LayerNorm");
@@ -204,7 +283,10 @@ export function exportOnnx(
     headOffset += heads[i];
     x = layerNorm(g.op("Add", [attention, x]), `${p}.sa_layer_norm`);
     if (ffn[i] === 0) {
-      throw new Error(`layer ${i} has no FFN neuron left; ONNX export needs at least one`);
+      throw new Error(
+        `${p}.ffn.lin1.weight has 0 rows (layer ${i} has no FFN neuron left); ` +
+          `ONNX export needs at least one`,
+      );
     }
     const h = linear(x, `${p}.ffn.lin1`);
     const act = c.activation === "relu" ? g.op("Relu", [h]) : g.op("Mul", [
@@ -258,7 +340,10 @@ export function exportOnnx(
   const modelProto = onnx.ModelProto.create({
     irVersion: 8,
     producerName: "pruning-lab",
-    opsetImport: [{ domain: "", version: 17 }],
+    opsetImport: [
+      { domain: "", version: 17 },
+      ...[...g.domains].map((domain) => ({ domain, version: 1 })),
+    ],
     graph,
   });
   return onnx.ModelProto.encode(modelProto).finish();

@@ -23,6 +23,8 @@ export const COURSE_REFERENCES: Record<string, string[]> = {
   "04.prune_heads": ["pruneHeads (lib/prune/heads.ts)"],
   "05.global_prune": ["globalMagnitudePrune (lib/prune/magnitude.ts)"],
   "05.sparse_size": ["serializeSparse / sparseTensors (lib/sparse_storage.ts)"],
+  "06.vocab_keep": ["tokensToKeep (lib/prune/vocabulary.ts)"],
+  "06.quantize_weights": ["quantizePerChannel (lib/onnx_quantize.ts)"],
 };
 
 // One instance only: a copy of this module loaded through another spelling of its path
