@@ -117,7 +117,14 @@ export function distillationBatches(
   return batches;
 }
 
-/** Frees the tensors of training batches. */
+/**
+ * Frees the tensors of training batches.
+ *
+ * @example
+ * ```ts
+ * disposeTrainingBatches(batches);
+ * ```
+ */
 export function disposeTrainingBatches(batches: TrainingBatch[]): void {
   for (const b of batches) tf.dispose([b.inputIds, b.attentionMask, b.teacherLogProbs ?? []]);
 }
@@ -146,7 +153,14 @@ export function trainingLoss(
   return tf.losses.softmaxCrossEntropy(onehot, logits) as tf.Scalar;
 }
 
-/** The parameters fine-tuning updates: all but the word embeddings (frozen). */
+/**
+ * The parameters fine-tuning updates: all but the word embeddings (frozen).
+ *
+ * @example
+ * ```ts
+ * const variables = [...trainableParameters(model).values()];
+ * ```
+ */
 export function trainableParameters(
   model: DistilBertForSequenceClassification,
 ): Map<string, tf.Variable> {

@@ -18,6 +18,7 @@ import {
   lowestHeadsMask,
   movementPrune,
 } from "lib/prune/movement.ts";
+import { planFromMask } from "lib/prune/plan.ts";
 
 await initTf();
 const ids: number[][] = golden.input_ids;
@@ -185,4 +186,13 @@ Deno.test("movement pruning: physical by default, bad input named, no tensors le
   assert.strictEqual(tf.memory().numTensors, before);
   assert.deepStrictEqual(headMagnitudeScores(model).map((r) => r.length), headCounts(model.config));
   model.dispose();
+});
+
+Deno.test("plan from a head mask: original indices of a pruned model, mismatches named", () => {
+  assert.deepStrictEqual(planFromMask([[1, 0, 1], [1, 1, 1]]), { "0": [1] });
+  assert.deepStrictEqual(planFromMask([[1, 0], [0, 1, 0]], [[0, 2], [1, 3, 5]]), {
+    "0": [2],
+    "1": [1, 5],
+  });
+  assert.throws(() => planFromMask([[1, 0]], [[0, 1, 2]]), /layer 0 has 2 mask entries but 3/);
 });

@@ -16,6 +16,7 @@ import {
   trainingLoss,
 } from "../distillation.ts";
 import { pruneHeads, type PruningPlan } from "./heads.ts";
+import { planFromMask } from "./plan.ts";
 
 /** The cubic schedule: sparsity rises from `initialSparsity` at `initialStep` to `finalSparsity` at `finalStep`. */
 export interface CubicSchedule {
@@ -254,12 +255,7 @@ export function movementPrune(
     gates.forEach((g) => g.dispose());
   }
   const mask = maskAt(finalSparsity);
-  const present = remainingHeads(model.config);
-  const plan: PruningPlan = {};
-  mask.forEach((row, l) => {
-    const removed = row.flatMap((m, pos) => (m === 0 ? [present[l][pos]] : []));
-    if (removed.length > 0) plan[String(l)] = removed;
-  });
+  const plan: PruningPlan = planFromMask(mask, remainingHeads(model.config));
   const scores = scoresNow().map((row) => [...row]);
   if (options.physical ?? true) pruneHeads(model, plan);
   return {

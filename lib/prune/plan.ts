@@ -31,3 +31,30 @@ export function lowestPerLayer(
   });
   return plan;
 }
+
+/**
+ * The pruning plan of a head mask `[layer][head]` (0 = prune): per layer, the pruned heads'
+ * original indices — `present[layer]` lists them for a model already pruned
+ * (`remainingHeads(config)`); without it positions are the indices.
+ *
+ * @example
+ * ```ts
+ * planFromMask([[1, 0, 1], [1, 1, 1]]); // { "0": [1] }
+ * planFromMask([[1, 0]], [[0, 2]]); // { "0": [2] }
+ * ```
+ */
+export function planFromMask(mask: number[][], present?: number[][]): Record<string, number[]> {
+  const plan: Record<string, number[]> = {};
+  mask.forEach((row, layer) => {
+    if (present && present[layer]?.length !== row.length) {
+      throw new Error(
+        `planFromMask: layer ${layer} has ${row.length} mask entries but ${
+          present[layer]?.length ?? 0
+        } heads present`,
+      );
+    }
+    const pruned = row.flatMap((m, pos) => (m === 0 ? [present ? present[layer][pos] : pos] : []));
+    if (pruned.length > 0) plan[String(layer)] = pruned;
+  });
+  return plan;
+}
