@@ -2,6 +2,8 @@
 // moments can be saved and restored so that a killed training run resumes exactly.
 import { tf } from "./tf.ts";
 import type { NamedTensor } from "./safetensors.ts";
+import { engineMode } from "./engine_mode.ts";
+import { adamWUpdate } from "./wasm_kernels/adamw_kernel.ts";
 
 /** Hyper-parameters of `AdamW`. */
 export interface AdamWOptions {
@@ -53,16 +55,26 @@ export class AdamW {
     this.stepCount++;
     const c1 = 1 - beta1 ** this.stepCount;
     const c2 = 1 - beta2 ** this.stepCount;
+    const fused = engineMode() === "fast" && ["wasm", "cpu"].includes(tf.getBackend());
     tf.tidy(() => {
       for (const [name, p] of this.params) {
         const g = grads[p.name];
         if (!g) continue;
         const m = this.m.get(name)!;
         const v = this.v.get(name)!;
+        const decay = this.options.noDecay?.(name) ? 0 : weightDecay;
+        if (fused && g.dtype === "float32") {
+          // One kernel per parameter (lib/wasm_kernels/adamw_kernel.ts), same arithmetic.
+          const attrs = { lr, beta1, beta2, epsilon, weightDecay: decay, c1, c2 };
+          const [nextP, nextM, nextV] = adamWUpdate(p, m, v, g, attrs);
+          m.assign(nextM);
+          v.assign(nextV);
+          p.assign(nextP);
+          continue;
+        }
         m.assign(m.mul(beta1).add(g.mul(1 - beta1)));
         v.assign(v.mul(beta2).add(g.square().mul(1 - beta2)));
         const update = m.div(c1).div(v.div(c2).sqrt().add(epsilon));
-        const decay = this.options.noDecay?.(name) ? 0 : weightDecay;
         const next = decay > 0 ? p.mul(1 - lr * decay).sub(update.mul(lr)) : p.sub(update.mul(lr));
         p.assign(next);
       }

@@ -3,6 +3,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { registerWasmFixes } from "./wasm_fixes.ts";
 import { setWasmBackend, wasmThreadsWanted } from "./wasm_threads.ts";
+import { installThreadPools, type WasmModule } from "./wasm_kernels/thread_pools.ts";
 
 export { tf };
 
@@ -63,7 +64,12 @@ async function selectBackend(wanted: BackendName): Promise<string> {
       await import("@tensorflow/tfjs-backend-wasm");
       registerWasmFixes();
       const threads = wasmThreadsWanted();
-      if (await setWasmBackend(threads)) return finish();
+      if (await setWasmBackend(threads)) {
+        if (threads > 1) {
+          installThreadPools((tf.backend() as unknown as { wasm: WasmModule }).wasm);
+        }
+        return finish();
+      }
       if (threads > 1) {
         console.error(`wasm backend did not start with ${threads} threads; trying one thread`);
         if (await setWasmBackend(1)) return finish();

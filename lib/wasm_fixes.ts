@@ -1,6 +1,9 @@
 // Fixes for the tfjs wasm backend under Deno: a missing `UnsortedSegmentSum` kernel (the
 // gradient of `gather`, i.e. of embeddings) and slow or wrong matmuls with transpose flags.
 import * as tf from "@tensorflow/tfjs";
+import { engineMode } from "./engine_mode.ts";
+import { SMALL_MATMUL_MAX_MACS, smallBatchedMatMul } from "./wasm_kernels/small_matmul.ts";
+import { onThreadsFor } from "./wasm_kernels/thread_pools.ts";
 
 type KernelFunc = tf.KernelConfig["kernelFunc"];
 type KernelArgs = Parameters<KernelFunc>[0];
@@ -22,6 +25,7 @@ type WasmInternals = WasmBackend & {
     delete(dataId: unknown): void;
   };
   wasm: {
+    HEAPU8: Uint8Array;
     cwrap(name: string, ret: null, args: string[]): (...args: unknown[]) => void;
     tfjs: { disposeData(id: number): void };
   };
@@ -67,6 +71,9 @@ export function useBatchedXnnpack(on: boolean): void {
  *   than wasm's transposed path; also avoids wrong fused results with `transposeB` + bias).
  * - `_FusedMatMul` with a bias and a batch dimension above 1 (wrong on wasm: the bias is
  *   added to the wrong rows): multiplied without bias, then `Add` and the activation kernel.
+ * - Fast engine path only (`lib/engine_mode.ts`): `BatchMatMul` of small matrices in
+ *   JavaScript (`lib/wasm_kernels/small_matmul.ts`), and matmuls on all threads only from
+ *   `PARALLEL_MIN_MACS` on (`lib/wasm_kernels/thread_pools.ts`).
  *
  * @example
  * ```ts
@@ -89,14 +96,73 @@ export function registerWasmFixes(): void {
     tf.registerKernel({
       kernelName: name,
       backendName: "wasm",
-      kernelFunc: transposeFirst(
+      kernelFunc: threadsPerSize(
         name === "_FusedMatMul"
-          ? batchedBiasApart(original.kernelFunc)
-          : batchesThroughXnnpack(original.kernelFunc),
+          ? transposeFirst(batchedBiasApart(original.kernelFunc))
+          : smallInJavaScript(transposeFirst(batchesThroughXnnpack(original.kernelFunc))),
       ),
       setupFunc: original.setupFunc, // binds the wasm functions when the backend starts
     });
   }
+}
+
+/** Matmuls below `PARALLEL_MIN_MACS` multiply-adds stay on one thread (fast path). */
+function threadsPerSize(kernel: KernelFunc): KernelFunc {
+  return (args: KernelArgs) => {
+    const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+    const attrs = args.attrs as { transposeA?: boolean };
+    const batch = Math.max(sizeOf(a.shape.slice(0, -2)), sizeOf(b.shape.slice(0, -2)));
+    const m = a.shape[a.shape.length - (attrs.transposeA ? 1 : 2)];
+    const k = a.shape[a.shape.length - (attrs.transposeA ? 2 : 1)];
+    const n = sizeOf(b.shape) / Math.max(1, sizeOf(b.shape.slice(0, -2)) * k);
+    return onThreadsFor(batch * m * k * n, () => kernel(args));
+  };
+}
+
+function sizeOf(dims: number[]): number {
+  return dims.reduce((x, y) => x * y, 1);
+}
+
+/**
+ * Batched products of small matrices (up to `SMALL_MATMUL_MAX_MACS` multiply-adds each) in
+ * JavaScript on views of wasm memory, transposes included (fast path).
+ */
+function smallInJavaScript(kernel: KernelFunc): KernelFunc {
+  return (args: KernelArgs) => {
+    const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+    const attrs = args.attrs as { transposeA?: boolean; transposeB?: boolean };
+    if (engineMode() !== "fast" || a.dtype !== "float32" || b.dtype !== "float32") {
+      return kernel(args);
+    }
+    const transposeA = !!attrs.transposeA;
+    const transposeB = !!attrs.transposeB;
+    const [m, k] = transposeA ? a.shape.slice(-2).reverse() : a.shape.slice(-2);
+    const n = b.shape[b.shape.length - (transposeB ? 2 : 1)];
+    const outerA = a.shape.slice(0, -2);
+    const outerB = b.shape.slice(0, -2);
+    const batchA = sizeOf(outerA);
+    const batchB = sizeOf(outerB);
+    const sameOuter = outerA.length === outerB.length && outerA.every((d, i) => d === outerB[i]);
+    if (
+      m * k * n > SMALL_MATMUL_MAX_MACS || m * k * n === 0 ||
+      !(sameOuter || batchA === 1 || batchB === 1)
+    ) return kernel(args);
+    const backend = args.backend as WasmInternals;
+    const outer = tf.broadcast_util.assertAndGetBroadcastShape(outerA, outerB);
+    const out = backend.makeOutput([...outer, m, n], "float32");
+    const heap = new Float32Array(backend.wasm.HEAPU8.buffer); // after makeOutput may grow it
+    const at = (t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId).memoryOffset >> 2;
+    smallBatchedMatMul(heap, at(a), heap, at(b), heap, at(out), {
+      batchA,
+      batchB,
+      m,
+      k,
+      n,
+      transposeA,
+      transposeB,
+    });
+    return out;
+  };
 }
 
 function unsortedSegmentSum({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {

@@ -1,0 +1,288 @@
+// The fast engine path (lib/wasm_kernels/, `PRUNING_LAB_ENGINE`) against the reference path:
+// every kernel's values and gradients on wasm equal tfjs' own ops on the cpu backend within
+// 1e-5, with padding masks, head masks, dropout and odd shapes; the model too.
+import { join } from "node:path";
+import { assert, assertClose } from "./helpers/assert.ts";
+import { TINY } from "./helpers/paths.ts";
+import { goldenIds, goldenMask } from "./helpers/golden.ts";
+import { initTf, tf } from "lib/tf.ts";
+import { type EngineMode, setEngineMode } from "lib/engine_mode.ts";
+import { loadDistilBert } from "lib/model/io.ts";
+import { AdamW } from "lib/adamw.ts";
+import { layerNorm } from "lib/wasm_kernels/layer_norm.ts";
+import { biasGelu } from "lib/wasm_kernels/gelu.ts";
+import { attention } from "lib/wasm_kernels/attention.ts";
+import { smallBatchedMatMul } from "lib/wasm_kernels/small_matmul.ts";
+import { threadPoolsInstalled } from "lib/wasm_kernels/thread_pools.ts";
+
+await initTf("wasm");
+
+/** `f` on wasm with the fast path, then on cpu with the reference path (tfjs' own ops). */
+async function fastAndReference<T>(f: () => T): Promise<[T, T]> {
+  const fast = f();
+  await tf.setBackend("cpu");
+  setEngineMode("reference");
+  try {
+    return [fast, f()];
+  } finally {
+    setEngineMode("fast");
+    await tf.setBackend("wasm");
+  }
+}
+
+/** `f` on wasm in one engine mode. */
+function inMode<T>(mode: EngineMode, f: () => T): T {
+  setEngineMode(mode);
+  try {
+    return f();
+  } finally {
+    setEngineMode("fast");
+  }
+}
+
+const values = (shape: number[], seed: number) =>
+  tf.tensor(
+    Array.from({ length: shape.reduce((x, y) => x * y, 1) }, (_, i) => Math.sin(seed + i * 0.7)),
+    shape,
+  );
+const flat = (ts: tf.Tensor[]) => ts.flatMap((t) => Array.from(t.dataSync()));
+
+/** Each tensor's values, compared within `tol` times its largest magnitude (at least 1). */
+function assertEachClose(actual: number[][], expected: number[][], tol: number, what: string) {
+  assert.strictEqual(actual.length, expected.length, `${what}: tensors`);
+  expected.forEach((e, i) => {
+    const scale = Math.max(1, ...e.map(Math.abs));
+    assertClose(actual[i], e, tol * scale, `${what}, tensor ${i} (largest magnitude ${scale})`);
+  });
+}
+
+Deno.test("small batched matmuls (every transpose, broadcast, odd shapes) equal cpu, values and gradients", async () => {
+  const cases: [number[], number[], boolean, boolean][] = [
+    [[2, 3, 5, 7], [2, 3, 7, 4], false, false],
+    [[2, 3, 7, 5], [2, 3, 7, 4], true, false],
+    [[2, 3, 5, 7], [2, 3, 4, 7], false, true],
+    [[2, 3, 7, 5], [2, 3, 4, 7], true, true],
+    [[4, 5, 7], [7, 6], false, false],
+    [[1, 5, 7], [3, 7, 6], false, false],
+    [[3, 1], [1, 2], false, false],
+    [[9, 13], [2, 13], false, true],
+  ];
+  for (const [sa, sb, ta, tb] of cases) {
+    const run = () =>
+      tf.tidy(() => {
+        const [a, b] = [values(sa, 1), values(sb, 2)];
+        const product = tf.matMul(a, b, ta, tb);
+        // tfjs takes no gradient across ranks or a broadcast a.
+        if (sa.length !== sb.length || (sa.length > 2 && sa[0] !== sb[0])) return flat([product]);
+        const [da, db] = tf.grads((x: tf.Tensor, y: tf.Tensor) =>
+          tf.matMul(x, y, ta, tb).square().sum()
+        )([a, b]);
+        return flat([product, da, db]);
+      });
+    const before = tf.memory().numTensors;
+    const [fast, reference] = await fastAndReference(run);
+    assert.strictEqual(tf.memory().numTensors, before, "no tensor left behind");
+    assertClose(fast, reference, 1e-5, `matMul ${sa}${ta ? "^T" : ""} x ${sb}${tb ? "^T" : ""}`);
+  }
+  const out = new Float32Array(4);
+  smallBatchedMatMul(new Float32Array([1, 2, 3, 4]), 0, new Float32Array([0, 1, 1, 0]), 0, out, 0, {
+    batchA: 1,
+    batchB: 1,
+    m: 2,
+    k: 2,
+    n: 2,
+    transposeA: false,
+    transposeB: false,
+  });
+  assert.deepStrictEqual(Array.from(out), [2, 1, 4, 3]);
+});
+
+const referenceLayerNorm = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+  const { mean, variance } = tf.moments(x, -1, true);
+  return x.sub(mean).mul(tf.rsqrt(variance.add(1e-12))).mul(g).add(b);
+};
+
+Deno.test("LayerNorm kernel: values and gradients equal tfjs' ops on cpu", async () => {
+  for (const shape of [[3, 5, 7], [1, 1, 4], [2, 96]]) {
+    const d = shape.at(-1)!;
+    const run = (kernel: boolean) => () =>
+      tf.tidy(() => {
+        const [x, g, b] = [values(shape, 1).mul(3), values([d], 2), values([d], 3)];
+        const w = values(shape, 4);
+        const f = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
+          (kernel ? layerNorm(x, g, b, 1e-12) : referenceLayerNorm(x, g, b)).mul(w).sum();
+        const y = kernel ? layerNorm(x, g, b, 1e-12) : referenceLayerNorm(x, g, b);
+        return flat([y, ...tf.grads(f)([x, g, b])]);
+      });
+    const fast = run(true)();
+    await tf.setBackend("cpu");
+    const onCpu = run(true)();
+    const reference = run(false)();
+    await tf.setBackend("wasm");
+    assertClose(fast, reference, 1e-5, `LayerNorm ${shape} on wasm`);
+    assertClose(onCpu, reference, 1e-5, `LayerNorm ${shape} on cpu`);
+  }
+});
+
+Deno.test("bias + GELU kernel: values and gradients equal tfjs' ops on cpu", async () => {
+  const reference = (x: tf.Tensor, b: tf.Tensor) => {
+    const h = x.add(b);
+    return h.mul(tf.scalar(1).add(tf.erf(h.mul(Math.SQRT1_2)))).mul(0.5);
+  };
+  for (const shape of [[3, 5, 7], [1, 384], [2, 1]]) {
+    const f = shape.at(-1)!;
+    const run = (kernel: boolean) => () =>
+      tf.tidy(() => {
+        const [x, b, w] = [values(shape, 1).mul(4), values([f], 2), values(shape, 3)];
+        const op = kernel ? biasGelu : reference;
+        return flat([
+          op(x, b),
+          ...tf.grads((x: tf.Tensor, b: tf.Tensor) => op(x, b).mul(w).sum())([x, b]),
+        ]);
+      });
+    const fast = run(true)();
+    await tf.setBackend("cpu");
+    const expected = run(false)();
+    await tf.setBackend("wasm");
+    assertClose(fast, expected, 1e-5, `biasGelu ${shape}`);
+  }
+});
+
+Deno.test("attention kernel: context, weights and gradients (q, k, v, head mask) equal tfjs' ops, with padding, head masks and dropout", async () => {
+  const [batch, seq, heads, size] = [3, 5, 2, 3];
+  const scale = 1 / Math.sqrt(size);
+  const reference = (
+    q: tf.Tensor,
+    k: tf.Tensor,
+    v: tf.Tensor,
+    keyMask: tf.Tensor,
+    hm: tf.Tensor,
+    drop: tf.Tensor,
+  ) => {
+    const split = (t: tf.Tensor) => t.reshape([batch, seq, heads, size]).transpose([0, 2, 1, 3]);
+    const bias = tf.scalar(1).sub(keyMask).mul(-3.4e38).reshape([batch, 1, 1, seq]);
+    const scores = tf.matMul(split(q).mul(scale), split(k), false, true).add(bias);
+    const weights = tf.softmax(scores).mul(drop).mul(hm.reshape([hm.shape[0], heads, 1, 1]));
+    const context = tf.matMul(weights, split(v)).transpose([0, 2, 1, 3]).reshape([
+      batch,
+      seq,
+      heads * size,
+    ]);
+    return { context, weights };
+  };
+  const keyMask = () => tf.tensor2d([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0], [1, 0, 0, 0, 0]]);
+  for (const perExample of [false, true]) {
+    for (const dropping of [false, true]) {
+      const run = (kernel: boolean) => () =>
+        tf.tidy(() => {
+          const [q, k, v] = [1, 2, 3].map((s) => values([batch, seq, heads * size], s));
+          const hm = perExample ? tf.tensor2d([[1, 0], [0.5, 1], [1, 1]]) : tf.tensor2d([[1, 0.5]]);
+          const drop = dropping
+            ? tf.tensor(
+              Array.from({ length: batch * heads * seq * seq }, (_, i) => (i % 3 ? 1.25 : 0)),
+              [batch, heads, seq, seq],
+            )
+            : kernel
+            ? tf.ones([1])
+            : tf.ones([1, 1, 1, 1]);
+          const w = values([batch, seq, heads * size], 4);
+          const ww = values([batch, heads, seq, seq], 5);
+          const f = (q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, hm: tf.Tensor) => {
+            const out = kernel
+              ? attention(q, k, v, keyMask(), hm, drop, heads, scale)
+              : reference(q, k, v, keyMask(), hm, drop);
+            return out.context.mul(w).sum().add(out.weights.mul(ww).sum());
+          };
+          const out = kernel
+            ? attention(q, k, v, keyMask(), hm, drop, heads, scale)
+            : reference(q, k, v, keyMask(), hm, drop);
+          return flat([out.context, out.weights, ...tf.grads(f)([q, k, v, hm])]);
+        });
+      const fast = run(true)();
+      await tf.setBackend("cpu");
+      const onCpu = run(true)();
+      const expected = run(false)();
+      await tf.setBackend("wasm");
+      const what = `attention (per-example head mask ${perExample}, dropout ${dropping})`;
+      assertClose(fast, expected, 1e-5, `${what} on wasm`);
+      assertClose(onCpu, expected, 1e-5, `${what} on cpu`);
+    }
+  }
+});
+
+Deno.test("the model on the fast path equals the reference path: outputs, attentions, head-mask and parameter gradients, training with dropout", async () => {
+  const model = await loadDistilBert(join(TINY, "model"));
+  const variables = [...model.params.values()];
+  const run = () =>
+    tf.tidy(() => {
+      const [ids, mask] = [goldenIds(), goldenMask()];
+      const batch = ids.shape[0];
+      const layers = model.config.n_layers;
+      const heads = model.config.n_heads;
+      const headMask = tf.tensor3d(
+        Array.from({ length: batch * layers * heads }, (_, i) => (i % 5 === 0 ? 0 : 1)),
+        [batch, layers, heads],
+      );
+      const out = model.forward(ids, mask, {
+        headMask,
+        outputAttentions: true,
+        outputHiddenStates: true,
+      });
+      const dMask = tf.grad((m: tf.Tensor) =>
+        model.forward(ids, mask, { headMask: m }).logits.slice([0, 1], [batch, 1]).sum()
+      )(tf.ones([layers, heads]));
+      const { value, grads } = tf.variableGrads(
+        () =>
+          model.forward(ids, mask, { training: true, seed: 7 }).logits.square().sum() as tf.Scalar,
+        variables,
+      );
+      return [
+        out.logits,
+        ...out.attentions!,
+        ...out.hiddenStates!,
+        dMask,
+        value,
+        ...variables.map((v) => grads[v.name]),
+      ].map((t) => Array.from(t.dataSync()));
+    });
+  const [fast, reference] = await fastAndReference(run);
+  const wasmReference = inMode("reference", run);
+  assertEachClose(fast, reference, 1e-5, "fast path on wasm vs reference on cpu");
+  assertEachClose(wasmReference, reference, 1e-5, "reference path on wasm vs cpu");
+  model.dispose();
+});
+
+Deno.test("AdamW's fused update equals the op-by-op update", async () => {
+  const run = () => {
+    const params = new Map([
+      ["w", tf.variable(values([7, 3], 1))],
+      ["b", tf.variable(values([3], 2))],
+    ]);
+    const opt = new AdamW(params, {
+      learningRate: 0.1,
+      warmupSteps: 1,
+      totalSteps: 10,
+      weightDecay: 0.01,
+      noDecay: (n) => n === "b",
+    });
+    for (let s = 0; s < 3; s++) {
+      tf.tidy(() => {
+        const { grads } = tf.variableGrads(
+          () => params.get("w")!.matMul(params.get("b")!.reshape([3, 1])).sin().sum() as tf.Scalar,
+          [...params.values()],
+        );
+        opt.step(grads);
+      });
+    }
+    const out = flat([...params.values()]);
+    opt.dispose();
+    params.forEach((p) => p.dispose());
+    return out;
+  };
+  const [fast, reference] = await fastAndReference(run);
+  assertClose(fast, reference, 1e-6, "AdamW fused vs op-by-op");
+});
+
+Deno.test("wasm keeps a one-thread pool for small ops next to the pool of all threads", () => {
+  assert.strictEqual(threadPoolsInstalled(), navigator.hardwareConcurrency > 1);
+});
