@@ -117,6 +117,9 @@ Deno.test("distillation steps lower the loss on the training batches; word embed
   const before = total();
   distil(student, batches, { steps: 10, learningRate: 3e-3 });
   assert.ok(total() < before, `loss ${before} -> ${total()}`);
+  const tensors = tf.memory().numTensors;
+  distil(student, batches, { steps: 2 });
+  assert.strictEqual(tf.memory().numTensors, tensors, "no tensors leak from distil");
   assert.deepStrictEqual(
     Array.from(student.param("distilbert.embeddings.word_embeddings.weight").dataSync()),
     embeddings,
