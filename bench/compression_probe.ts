@@ -75,7 +75,7 @@ function printTimes(
   console.log(`\n${title}`);
   for (const [name, t] of Object.entries(times)) {
     console.log(
-      `  ${name.padEnd(34)} p50 ${t.p50.toFixed(2).padStart(8)} ms  p95 ${
+      `  ${name.padEnd(42)} p50 ${t.p50.toFixed(2).padStart(8)} ms  p95 ${
         t.p95.toFixed(2).padStart(8)
       } ms  speed-up ${(times[base].p50 / t.p50).toFixed(2)}x`,
     );
@@ -122,12 +122,35 @@ models["vocab-pruned int8 (dynamic, fp32 emb.)"] = {
   bytes: exportOnnxInt8(vocab.model, { embeddings: false }),
   tokenizer: pruned.tokenizer,
 };
+const vocabSafetensors = safetensorsBytes(vocab.model);
+// A stand-in for the notebook's full pipeline: half the heads and half the FFN of every layer,
+// chosen by index (no importance scores, no fine-tuning), on the vocabulary-pruned model.
+pruneHeads(
+  vocab.model,
+  Object.fromEntries(Array.from({ length: 6 }, (_, l) => [String(l), [0, 2, 4, 6, 8, 10]])),
+);
+pruneFfnNeurons(
+  vocab.model,
+  Object.fromEntries(
+    Array.from({ length: 6 }, (_, l) => [String(l), Array.from({ length: 192 }, (_, i) => 2 * i)]),
+  ),
+);
+models["vocab+50% heads+50% FFN fp32"] = {
+  bytes: exportOnnx(vocab.model),
+  tokenizer: pruned.tokenizer,
+};
+models["vocab+50% heads+50% FFN int8 (dynamic)"] = {
+  bytes: exportOnnxInt8(vocab.model),
+  tokenizer: pruned.tokenizer,
+};
 
 console.log("\nembedded model: disk size and accuracy (onnxruntime)");
 console.log(
-  `  safetensors F32: dense ${mb(safetensorsBytes(dense.model))} MB, vocab-pruned ${
+  `  safetensors F32: dense ${mb(safetensorsBytes(dense.model))} MB, vocab+heads+FFN-pruned ${
     mb(safetensorsBytes(vocab.model))
-  } MB; parameters ${dense.model.numParameters()} -> ${vocab.model.numParameters()}`,
+  } MB (before head/FFN pruning: ${
+    mb(vocabSafetensors)
+  } MB); parameters ${dense.model.numParameters()} -> ${vocab.model.numParameters()}`,
 );
 const denseSize = models["dense fp32"].bytes.length;
 const sessions: Record<string, ort.InferenceSession> = {};
@@ -136,7 +159,7 @@ for (const [name, m] of Object.entries(models)) {
   const devAcc = await accuracy(sessions[name], m.tokenizer, dev);
   const revAcc = await accuracy(sessions[name], m.tokenizer, reviews);
   console.log(
-    `  ${name.padEnd(40)} model.onnx ${mb(m.bytes.length).padStart(6)} MB (${
+    `  ${name.padEnd(42)} model.onnx ${mb(m.bytes.length).padStart(6)} MB (${
       (denseSize / m.bytes.length).toFixed(1)
     }x smaller)  dev ${(100 * devAcc).toFixed(2)}%  reviews ${(100 * revAcc).toFixed(2)}%`,
   );
@@ -168,6 +191,8 @@ for (const batch of [32, 1]) {
     "vocab-pruned int8 (dynamic)",
     "vocab-pruned int8 (dynamic-fused)",
     "vocab-pruned int8 (weights)",
+    "vocab+50% heads+50% FFN fp32",
+    "vocab+50% heads+50% FFN int8 (dynamic)",
   ].map((n) => [n, sessions[n]]));
   const denseFeeds = feedsFor(dense.tokenizer);
   const prunedFeeds = feedsFor(pruned.tokenizer);
