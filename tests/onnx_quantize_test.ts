@@ -191,6 +191,7 @@ Deno.test("transformers.js, offline, with dtype q8 loads onnx/model_quantized.on
         theirs.push(...out.map((r) => r.label));
       }
       const agree = theirs.filter((l, i) => l === ours[i]).length;
+      console.log(`transformers.js q8 vs our tfjs labels, ${name}: ${agree}/${texts.length}`);
       assert.ok(agree >= 0.99 * texts.length, `${name}: labels agree on ${agree}/${texts.length}`);
     }
     await classify.dispose();
