@@ -1,10 +1,16 @@
-// Benchmark report (not a test): DistilBERT-base shapes with random weights. One run prints
-// (1) tfjs-wasm on one thread (a child process) and on all threads, the ONNX export on
+// Benchmark report (not a test). One run prints (0) this machine's sgemm peak (one large MatMul
+// on onnxruntime) and the tfjs engine's own large-matmul speed, the yardsticks of every GFLOP/s
+// row's "% of peak"; then, DistilBERT-base shapes with random weights:
+// (1) tfjs-wasm on one thread (a child process) and on all threads (also on the reference
+// engine path, PRUNING_LAB_ENGINE=reference, for the dense model), the ONNX export on
 // onnxruntime-node, and PyTorch (bench/torch_reference.py, when Debian's python3-torch is
 // installed, with libopenblas0-pthread: on Debian's reference BLAS it is ~100x slower) for
 // dense / 30% heads / 30% heads + 50% FFN, B = 1 and 16, S = 64 and 128: ms, GFLOP/s, speedup
 // against dense and the FLOP ratio; (2) what the wasm fixes gain: threads, batched matmuls
-// through XNNPACK, transpose-first matmuls in a backward pass.
+// through XNNPACK, transpose-first matmuls in a backward pass; (3) the embedded model where
+// students wait (bench/embedded_speed.ts): training steps on the fast and the reference path,
+// their per-kernel profiles, the dev-set evaluation on tfjs and onnxruntime; and ends with
+// `training step speedup: <N.NN>x` and `embedded eval tfjs/onnxruntime: <N.NN>x`.
 // Reference measured elsewhere on this kind of machine at B=16, S=64 (issue 8): PyTorch
 // (2 threads) 253 ms, onnxruntime-node 242 ms, tfjs-wasm ~2650 ms.
 import * as ort from "onnxruntime-node";
@@ -12,6 +18,10 @@ import { backendThreads, initTf, tf } from "lib/tf.ts";
 import { distilbertBaseConfig, ffnDims, headCounts } from "lib/model/config.ts";
 import { DistilBertForSequenceClassification } from "lib/model/distilbert.ts";
 import { useBatchedXnnpack, useTransposeFirst } from "lib/wasm_fixes.ts";
+import { setEngineMode } from "lib/engine_mode.ts";
+import { onnxruntimeMatMulGflops, tfjsMatMulGflops } from "./matmul_peak.ts";
+import { measureEmbedded } from "./embedded_speed.ts";
+import { profileTable } from "./kernel_profile.ts";
 import { forwardFlops } from "lib/flops.ts";
 import { exportOnnx } from "lib/onnx_export.ts";
 import { pruneHeads } from "lib/prune/heads.ts";
@@ -91,6 +101,23 @@ async function measure(withOrt: boolean): Promise<{ rows: Row[]; shapes: Variant
         batch === 1 ? 5 : 3,
       );
       rows.push({ variant: name, batch, seq, engine: TFJS_ENGINE, ms: tfjsMs, flops });
+      if (withOrt && name === "dense") {
+        // The same forward on the reference engine path: no regression at this scale?
+        setEngineMode("reference");
+        const referenceMs = await medianMs(
+          () => tf.tidy(() => void model.forward(ids, mask).logits.dataSync()),
+          batch === 1 ? 5 : 3,
+        );
+        setEngineMode("fast");
+        rows.push({
+          variant: name,
+          batch,
+          seq,
+          engine: `${TFJS_ENGINE} (reference path)`,
+          ms: referenceMs,
+          flops,
+        });
+      }
       if (session) {
         const feed = (t: tf.Tensor) =>
           new ort.Tensor("int64", BigInt64Array.from(Array.from(t.dataSync(), BigInt)), [
@@ -119,6 +146,16 @@ console.log(
     ort.env.versions?.common ?? ""
   }`,
 );
+console.error("sgemm peak (onnxruntime) and tfjs' large matmul...");
+const peak = await onnxruntimeMatMulGflops();
+const largeMatmul = await tfjsMatMulGflops();
+console.log(
+  `sgemm peak: onnxruntime MatMul [2048, 2048] x [2048, 2048] ${peak.toFixed(1)} GFLOP/s; ` +
+    `${TFJS_ENGINE} matMul [1024, 1024] x [1024, 1024] ${largeMatmul.toFixed(1)} GFLOP/s (${
+      (100 * largeMatmul / peak).toFixed(0)
+    }% of peak)`,
+);
+const ofPeak = (gflops: number) => `${(100 * gflops / peak).toFixed(1)}%`;
 console.error("tfjs on one wasm thread (child process)...");
 const child = await new Deno.Command(Deno.execPath(), {
   args: ["run", "-A", new URL(import.meta.url).pathname, "--tfjs-only"],
@@ -180,9 +217,9 @@ async function torchReference(shapes: VariantShape[]): Promise<
 }
 
 console.log(
-  "\n| engine | variant | B | S | ms | GFLOP/s | speedup vs dense | FLOP ratio | speedup / FLOP ratio |",
+  "\n| engine | variant | B | S | ms | GFLOP/s | % of peak | speedup vs dense | FLOP ratio | speedup / FLOP ratio |",
 );
-console.log("|---|---|---:|---:|---:|---:|---:|---:|---:|");
+console.log("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
 for (const r of rows) {
   const dense = rows.find((d) =>
     d.variant === "dense" && d.engine === r.engine && d.batch === r.batch && d.seq === r.seq
@@ -192,7 +229,9 @@ for (const r of rows) {
   console.log(
     `| ${r.engine} | ${r.variant} | ${r.batch} | ${r.seq} | ${r.ms.toFixed(1)} | ${
       (r.flops / r.ms / 1e6).toFixed(1)
-    } | ${speedup.toFixed(2)} | ${flopRatio.toFixed(2)} | ${(speedup / flopRatio).toFixed(2)} |`,
+    } | ${ofPeak(r.flops / r.ms / 1e6)} | ${speedup.toFixed(2)} | ${flopRatio.toFixed(2)} | ${
+      (speedup / flopRatio).toFixed(2)
+    } |`,
   );
 }
 
@@ -263,4 +302,63 @@ console.log(
   } ms, wasm's transposed BatchMatMul ${unfixed.toFixed(0)} ms: ${
     (unfixed / fixed).toFixed(1)
   }x faster with the fix`,
+);
+
+// The embedded model, where students wait.
+console.error("embedded model: training steps (both engine paths), profiles, dev evaluation...");
+const peakNow = await onnxruntimeMatMulGflops();
+const largeNow = await tfjsMatMulGflops();
+const embedded = await measureEmbedded(16);
+const { train, evaluation } = embedded;
+console.log(
+  `\n## Embedded model (6 x 12 heads, dim 96): training step, batch 32, SST-2 train lengths ` +
+    `(forward + backward + AdamW, ${embedded.steps} steps per path, interleaved)\n`,
+);
+console.log(
+  `yardsticks measured now: sgemm peak ${peakNow.toFixed(1)} GFLOP/s (onnxruntime), ` +
+    `${TFJS_ENGINE} large matmul ${largeNow.toFixed(1)} GFLOP/s\n`,
+);
+console.log("| engine path | median ms | GFLOP/s | % of tfjs large matmul | % of peak |");
+console.log("|---|---:|---:|---:|---:|");
+for (const mode of ["reference", "fast"] as const) {
+  const t = train[mode];
+  console.log(
+    `| ${mode} | ${t.medianMs.toFixed(1)} | ${t.gflops.toFixed(2)} | ${
+      (100 * t.gflops / largeNow).toFixed(1)
+    }% | ${(100 * t.gflops / peakNow).toFixed(1)}% |`,
+  );
+}
+for (const mode of ["fast", "reference"] as const) {
+  const p = embedded.profiles[mode];
+  console.log(
+    `\n### Profile of one training step, ${mode} path (B=32, S=${p.seq}): ${
+      p.totalMs.toFixed(0)
+    } ms, ${p.ops} ops, ${p.tensors} tensors allocated by kernels\n`,
+  );
+  console.log(profileTable(p, 12));
+}
+console.log(
+  `\n## Embedded model: evaluation of the 872 SST-2 dev sentences (batches of 32)\n\n` +
+    `| engine | ms | GFLOP/s | % of peak |\n|---|---:|---:|---:|\n` +
+    `| tfjs-wasm, fast path | ${evaluation.tfjs.toFixed(0)} | ${embedded.evalGflops.toFixed(2)} | ${
+      (100 * embedded.evalGflops / peakNow).toFixed(1)
+    }% |\n` +
+    `| tfjs-wasm, reference path | ${evaluation.tfjsReference.toFixed(0)} | ${
+      (embedded.evalGflops * evaluation.tfjs / evaluation.tfjsReference).toFixed(2)
+    } | ${
+      (100 * embedded.evalGflops * evaluation.tfjs / evaluation.tfjsReference / peakNow).toFixed(1)
+    }% |\n` +
+    `| onnxruntime-node (in-memory export; set-up ${
+      evaluation.onnxruntimeSetup.toFixed(0)
+    } ms not counted) | ${evaluation.onnxruntime.toFixed(0)} | ${
+      (embedded.evalGflops * evaluation.tfjs / evaluation.onnxruntime).toFixed(2)
+    } | ${
+      (100 * embedded.evalGflops * evaluation.tfjs / evaluation.onnxruntime / peakNow).toFixed(1)
+    }% |`,
+);
+console.log(
+  `\ntraining step speedup: ${(train.reference.medianMs / train.fast.medianMs).toFixed(2)}x`,
+);
+console.log(
+  `embedded eval tfjs/onnxruntime: ${(evaluation.tfjs / evaluation.onnxruntime).toFixed(2)}x`,
 );

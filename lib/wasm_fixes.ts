@@ -71,7 +71,10 @@ export function useBatchedXnnpack(on: boolean): void {
  *   than wasm's transposed path; also avoids wrong fused results with `transposeB` + bias).
  * - `_FusedMatMul` with a bias and a batch dimension above 1 (wrong on wasm: the bias is
  *   added to the wrong rows): multiplied without bias, then `Add` and the activation kernel.
- * - Fast engine path only (`lib/engine_mode.ts`): `BatchMatMul` of small matrices in
+ * - Fast engine path only (`lib/engine_mode.ts`): `Identity` (a clone) shares its input's
+ *   memory, as on the cpu backend, instead of copying it (the gradient tape clones every
+ *   tensor it saves, ~550 copies per training step of the embedded model); `BatchMatMul` of
+ *   small matrices in
  *   JavaScript (`lib/wasm_kernels/small_matmul.ts`), and matmuls on all threads only from
  *   `PARALLEL_MIN_MACS` on (`lib/wasm_kernels/thread_pools.ts`).
  *
@@ -89,6 +92,14 @@ export function registerWasmFixes(): void {
     backendName: "wasm",
     kernelFunc: unsortedSegmentSum as unknown as KernelFunc,
   });
+  const identity = tf.getKernel("Identity", "wasm");
+  if (identity) {
+    tf.unregisterKernel("Identity", "wasm");
+    tf.registerKernel({
+      ...identity,
+      kernelFunc: sharedIdentity(identity.kernelFunc),
+    });
+  }
   for (const name of ["BatchMatMul", "_FusedMatMul"]) {
     const original = tf.getKernel(name, "wasm");
     if (!original) continue;
@@ -106,16 +117,35 @@ export function registerWasmFixes(): void {
   }
 }
 
-/** Matmuls below `PARALLEL_MIN_MACS` multiply-adds stay on one thread (fast path). */
+/**
+ * A clone that shares the input's memory (tensors are immutable; a variable's `assign` gives it
+ * new memory), as the cpu backend's `Identity` does; wasm's copies it (fast path only).
+ */
+function sharedIdentity(copying: KernelFunc): KernelFunc {
+  return (args: KernelArgs) => {
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    if (engineMode() !== "fast" || x.dtype === "string") return copying(args);
+    (args.backend as WasmBackend & { incRef(dataId: unknown): void }).incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  };
+}
+
+/**
+ * Matmuls whose XNNPACK calls are below `PARALLEL_MIN_MACS` multiply-adds each stay on one
+ * thread (fast path): a batched product runs one call per batch entry (unless `b` is shared),
+ * and each call would wake the threads.
+ */
 function threadsPerSize(kernel: KernelFunc): KernelFunc {
   return (args: KernelArgs) => {
     const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
     const attrs = args.attrs as { transposeA?: boolean };
-    const batch = Math.max(sizeOf(a.shape.slice(0, -2)), sizeOf(b.shape.slice(0, -2)));
+    const batchA = sizeOf(a.shape.slice(0, -2));
+    const batchB = sizeOf(b.shape.slice(0, -2));
     const m = a.shape[a.shape.length - (attrs.transposeA ? 1 : 2)];
     const k = a.shape[a.shape.length - (attrs.transposeA ? 2 : 1)];
-    const n = sizeOf(b.shape) / Math.max(1, sizeOf(b.shape.slice(0, -2)) * k);
-    return onThreadsFor(batch * m * k * n, () => kernel(args));
+    const n = sizeOf(b.shape) / Math.max(1, batchB * k);
+    const perCall = batchB === 1 ? batchA * m * k * n : m * k * n;
+    return onThreadsFor(perCall, () => kernel(args));
   };
 }
 
@@ -172,9 +202,31 @@ function unsortedSegmentSum({ inputs, backend, attrs }: KernelArgs): tf.TensorIn
   const values = wasm.readSync(x.dataId) as Float32Array | Int32Array;
   const ids = wasm.readSync(segmentIds.dataId) as Int32Array;
   const inner = x.shape.slice(segmentIds.shape.length).reduce((a, b) => a * b, 1);
+  const shape = [numSegments, ...x.shape.slice(segmentIds.shape.length)];
+  if (engineMode() === "fast" && x.dtype === "float32") {
+    // Summed straight into the output's wasm memory (no second copy of a vocabulary-sized array).
+    const result = wasm.makeOutput(shape, "float32");
+    const internals = wasm as WasmInternals;
+    const offset = internals.dataIdMap.get(result.dataId).memoryOffset;
+    const sums = new Float32Array(internals.wasm.HEAPU8.buffer, offset, numSegments * inner);
+    sums.fill(0);
+    addSegments(values, ids, sums, numSegments, inner);
+    return result;
+  }
   const out = x.dtype === "int32"
     ? new Int32Array(numSegments * inner)
     : new Float32Array(numSegments * inner);
+  addSegments(values, ids, out, numSegments, inner);
+  return wasm.makeOutput(shape, x.dtype, undefined, out);
+}
+
+function addSegments(
+  values: Float32Array | Int32Array,
+  ids: Int32Array,
+  out: Float32Array | Int32Array,
+  numSegments: number,
+  inner: number,
+): void {
   for (let i = 0; i < ids.length; i++) {
     const id = ids[i];
     if (id < 0 || id >= numSegments) continue; // as TensorFlow: out-of-range ids are dropped
@@ -182,8 +234,6 @@ function unsortedSegmentSum({ inputs, backend, attrs }: KernelArgs): tf.TensorIn
     const dst = id * inner;
     for (let j = 0; j < inner; j++) out[dst + j] += values[src + j];
   }
-  const shape = [numSegments, ...x.shape.slice(segmentIds.shape.length)];
-  return wasm.makeOutput(shape, x.dtype, undefined, out);
 }
 
 function transposeFirst(original: KernelFunc): KernelFunc {

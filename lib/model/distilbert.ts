@@ -4,8 +4,6 @@
 import { courseReference } from "../grader/delegation.ts";
 import { tf } from "../tf.ts";
 import { engineMode } from "../engine_mode.ts";
-import { attention as fusedAttention, fitsAttentionKernel } from "../wasm_kernels/attention.ts";
-import { biasGelu } from "../wasm_kernels/gelu.ts";
 import { layerNorm as fusedLayerNorm } from "../wasm_kernels/layer_norm.ts";
 import { type DistilBertConfig, ffnDims, headCounts, headDim, numLabels } from "./config.ts";
 
@@ -229,21 +227,14 @@ export class DistilBertForSequenceClassification {
     const [batch, seq] = hidden.shape;
     const headMask = this.layerHeadMasks(options.headMask, batch);
     // Padded keys get the most negative float, as HF's masked_fill(finfo.min) does.
-    const keyMask = attentionMask.toFloat();
-    const keyBias = tf.scalar(1).sub(keyMask).mul(-3.4e38)
+    const keyBias = tf.scalar(1).sub(attentionMask.toFloat()).mul(-3.4e38)
       .reshape([attentionMask.shape[0], 1, 1, seq]);
     let x = hidden;
     const hiddenStates: tf.Tensor3D[] = [x as tf.Tensor3D];
     const attentions: tf.Tensor4D[] = [];
     for (let i = start; i < this.config.n_layers; i++) {
       const p = `distilbert.transformer.layer.${i}`;
-      const { context, weights } = this.attention(
-        x,
-        { keyBias, keyMask, training: !!options.training },
-        i,
-        headMask[i],
-        dropout,
-      );
+      const { context, weights } = this.attention(x, keyBias, i, headMask[i], dropout);
       x = this.layerNorm(context.add(x), `${p}.sa_layer_norm`);
       const ffn = dropout(this.ffn(x, `${p}.ffn`), this.config.dropout);
       x = this.layerNorm(ffn.add(x), `${p}.output_layer_norm`);
@@ -264,7 +255,7 @@ export class DistilBertForSequenceClassification {
   /** Multi-head self-attention of layer `i`; returns the `out_lin` output and the weights. */
   private attention(
     x: tf.Tensor,
-    keys: { keyBias: tf.Tensor; keyMask: tf.Tensor; training: boolean },
+    keyBias: tf.Tensor,
     i: number,
     headMask: tf.Tensor | undefined,
     dropout: Dropout,
@@ -281,25 +272,6 @@ export class DistilBertForSequenceClassification {
         weights: tf.zeros([batch, 0, seq, seq]),
       };
     }
-    if (fastKernels() && fitsAttentionKernel(seq, size)) {
-      // One kernel on the [batch, seq, heads*size] layout (lib/wasm_kernels/attention.ts).
-      const rate = this.config.attention_dropout;
-      const drop = keys.training && rate > 0
-        ? dropout(tf.ones([batch, heads, seq, seq]), rate) // the mask the other path draws
-        : tf.ones([1]);
-      const { context, weights } = fusedAttention(
-        this.linear(x, `${p}.q_lin`),
-        this.linear(x, `${p}.k_lin`),
-        this.linear(x, `${p}.v_lin`),
-        keys.keyMask,
-        headMask ? headMask.reshape([headMask.shape[0], heads]) : tf.ones([1, heads]),
-        drop,
-        heads,
-        1 / Math.sqrt(size),
-      );
-      return { context: this.linear(context, `${p}.out_lin`), weights };
-    }
-    const keyBias = keys.keyBias;
     // [batch, seq, heads*size] -> [batch, heads, seq, size]
     const split = (t: tf.Tensor, perm: number[]) =>
       t.reshape([batch, seq, heads, size]).transpose(perm);
@@ -319,11 +291,6 @@ export class DistilBertForSequenceClassification {
 
   /** Position-wise feed-forward network: lin1 -> GELU (exact, erf) -> lin2. */
   private ffn(x: tf.Tensor, p: string): tf.Tensor {
-    if (fastKernels() && this.config.activation !== "relu") {
-      // Bias + GELU in one kernel (lib/wasm_kernels/gelu.ts).
-      const act = biasGelu(this.linear(x, `${p}.lin1`, false), this.param(`${p}.lin1.bias`));
-      return this.linear(act, `${p}.lin2`);
-    }
     const h = this.linear(x, `${p}.lin1`);
     const act = this.config.activation === "relu"
       ? h.relu()
@@ -338,15 +305,14 @@ export class DistilBertForSequenceClassification {
    * XNNPACK packs the weights again. While gradients are recorded it uses `W` itself, so that
    * they reach the parameter.
    */
-  private linear(x: tf.Tensor, name: string, withBias = true): tf.Tensor {
+  private linear(x: tf.Tensor, name: string): tf.Tensor {
     const w = this.param(`${name}.weight`);
     const lead = x.shape.slice(0, -1);
     const flat = x.reshape([-1, x.shape[x.shape.length - 1]]);
     const product = tf.engine().state.gradientDepth > 0
       ? tf.matMul(flat, w, false, true)
       : tf.matMul(flat, this.transposedWeight(name, w));
-    const out = withBias ? product.add(this.param(`${name}.bias`)) : product;
-    return out.reshape([...lead, w.shape[0]]);
+    return product.add(this.param(`${name}.bias`)).reshape([...lead, w.shape[0]]);
   }
 
   /** The cached `W^T` of a linear layer; remade when the parameter or its value changes. */
@@ -413,7 +379,7 @@ export class DistilBertForSequenceClassification {
 type Dropout = (x: tf.Tensor, rate: number) => tf.Tensor;
 
 /**
- * Whether forward uses the fused kernels of lib/wasm_kernels/ (the fast engine path on wasm;
+ * Whether forward uses the fused LayerNorm kernel (the fast engine path on wasm;
  * `PRUNING_LAB_ENGINE=reference` or another backend: tfjs' own ops, as before).
  */
 function fastKernels(): boolean {
