@@ -64,6 +64,9 @@ Deno.test("small batched matmuls (every transpose, broadcast, odd shapes) equal 
     [[1, 5, 7], [3, 7, 6], false, false],
     [[3, 1], [1, 2], false, false],
     [[9, 13], [2, 13], false, true],
+    [[3, 6, 5], [3, 5, 8], false, false], // attention's context product (8 values per head)
+    [[3, 5, 6], [3, 8, 5], true, true],
+    [[2, 2, 7, 8], [2, 2, 7, 8], false, true], // scores with k untransposed
   ];
   for (const [sa, sb, ta, tb] of cases) {
     const run = () =>
