@@ -26,7 +26,7 @@ type Model = DistilBertForSequenceClassification;
 type Scores = (m: Model, b: CalibrationBatch[]) => number[][];
 
 /** A random 2-3 layer model with large weights and two padded batches of random ids. */
-function setting(fx: Fixtures): Record<string, Recipe> {
+export function setting(fx: Fixtures): Record<string, Recipe> {
   const config = randomConfig(fx, { n_layers: fx.int(2, 3), max_position_embeddings: 12 });
   const rows = 4;
   const ids = Array.from({ length: rows }, (_, r) => {
@@ -48,7 +48,10 @@ function setting(fx: Fixtures): Record<string, Recipe> {
 }
 
 /** The reference scores of a setting, computed here. */
-async function reference(objects: Record<string, Recipe>, scores: Scores): Promise<number[][]> {
+export async function reference(
+  objects: Record<string, Recipe>,
+  scores: Scores,
+): Promise<number[][]> {
   await initTf();
   return withObjects(
     objects,
@@ -57,7 +60,7 @@ async function reference(objects: Record<string, Recipe>, scores: Scores): Promi
 }
 
 /** Max |difference| of two score matrices, or undefined when the shapes differ. */
-function worstDifference(want: number[][], got: Plain): number | undefined {
+export function worstDifference(want: number[][], got: Plain): number | undefined {
   if (
     !Array.isArray(got) || got.length !== want.length ||
     got.some((row, l) => !Array.isArray(row) || row.length !== want[l].length)

@@ -5,6 +5,7 @@ import evaluation from "./02_evaluation.ts";
 import headImportance from "./03_head_importance.ts";
 import headPruning from "./04_head_pruning.ts";
 import impRewinding from "./05_imp_rewinding.ts";
+import compressionPipeline from "./06_compression_pipeline.ts";
 
 /** Every course check, in notebook order (notebook modules are added as notebooks arrive). */
 const ALL: CheckDefinition[] = [
@@ -13,6 +14,7 @@ const ALL: CheckDefinition[] = [
   ...headImportance,
   ...headPruning,
   ...impRewinding,
+  ...compressionPipeline,
 ];
 
 /**

@@ -48,6 +48,12 @@ export const WRITTEN_QUESTIONS: WrittenQuestion[] = [
     question:
       "Describe the trends in the three plots. Why does latency not follow sparsity here, and what hardware or kernels would change that? What was the hardest part of this study?",
   },
+  {
+    id: "06.pipeline_choice",
+    points: 3,
+    question:
+      "A store chain wants the model on an edge server with 2 cores and asks you which stages to ship. Argue from your pipeline table: which stage buys what (size, speed, accuracy), which one you would drop if accuracy on the product reviews mattered most, and what the DistilBERT-base rows change.",
+  },
 ];
 
 /** The placeholder a released answer cell holds. */

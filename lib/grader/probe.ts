@@ -29,6 +29,7 @@ export type Recipe =
   }
   | { recipe: "embedded"; part: "model" | "tokenizer" }
   | { recipe: "tensor"; values: Plain; dtype?: "float32" | "int32" }
+  | { recipe: "typed"; type: "Float32Array" | "Uint32Array"; values: number[] }
   | { recipe: "batches"; ids: number[][]; labels: number[]; groups: number[][] }
   | { recipe: "mlp"; sizes: number[]; seed: number }
   | { recipe: "mlpSnapshot"; of: string }
@@ -92,6 +93,7 @@ const typedName = Object.getOwnPropertyDescriptor(
   Symbol.toStringTag,
 )!.get!;
 const dataSync = tf.Tensor.prototype.dataSync;
+const TYPED = { Float32Array, Uint32Array };
 const TensorCtor = tf.Tensor;
 const now = performance.now.bind(performance);
 const promiseResolve = Promise.resolve.bind(Promise);
@@ -310,6 +312,8 @@ async function build(r: Recipe, objects: Map<string, unknown>): Promise<unknown>
     }
     case "tensor":
       return tf.tensor(r.values as number[], undefined, r.dtype ?? "float32");
+    case "typed":
+      return new TYPED[r.type](r.values);
     case "batches":
       return r.groups.map((rows): CalibrationBatch => ({
         inputIds: tf.tensor2d(rows.map((i) => r.ids[i]), undefined, "int32"),
