@@ -76,7 +76,7 @@ export function useBatchedXnnpack(on: boolean): void {
  *   tensor it saves, ~550 copies per training step of the embedded model); `BatchMatMul` of
  *   small matrices in
  *   JavaScript (`lib/wasm_kernels/small_matmul.ts`), and matmuls on all threads only from
- *   `PARALLEL_MIN_MACS` on (`lib/wasm_kernels/thread_pools.ts`).
+ *   `parallelFrom` on, other ops only for large tensors (`lib/wasm_kernels/thread_pools.ts`).
  *
  * @example
  * ```ts
@@ -99,6 +99,12 @@ export function registerWasmFixes(): void {
       ...identity,
       kernelFunc: sharedIdentity(identity.kernelFunc),
     });
+  }
+  // Every other wasm kernel runs on all threads only for large tensors (fast path).
+  for (const config of tf.getKernelsForBackend("wasm")) {
+    if (["BatchMatMul", "_FusedMatMul", "UnsortedSegmentSum"].includes(config.kernelName)) continue;
+    tf.unregisterKernel(config.kernelName, "wasm");
+    tf.registerKernel({ ...config, kernelFunc: threadsPerElements(config.kernelFunc) });
   }
   for (const name of ["BatchMatMul", "_FusedMatMul"]) {
     const original = tf.getKernel(name, "wasm");
@@ -131,7 +137,7 @@ function sharedIdentity(copying: KernelFunc): KernelFunc {
 }
 
 /**
- * Matmuls whose XNNPACK calls are below `PARALLEL_MIN_MACS` multiply-adds each stay on one
+ * Matmuls whose XNNPACK calls are below `parallelFrom.macs` multiply-adds each stay on one
  * thread (fast path): a batched product runs one call per batch entry (unless `b` is shared),
  * and each call would wake the threads.
  */
@@ -145,7 +151,18 @@ function threadsPerSize(kernel: KernelFunc): KernelFunc {
     const k = a.shape[a.shape.length - (attrs.transposeA ? 2 : 1)];
     const n = sizeOf(b.shape) / Math.max(1, batchB * k);
     const perCall = batchB === 1 ? batchA * m * k * n : m * k * n;
-    return onThreadsFor(perCall, () => kernel(args));
+    return onThreadsFor("macs", perCall, () => kernel(args));
+  };
+}
+
+/** Ops whose largest tensor is below `parallelFrom.elements` stay on one thread (fast path). */
+function threadsPerElements(kernel: KernelFunc): KernelFunc {
+  return (args: KernelArgs) => {
+    let largest = 0;
+    for (const t of Object.values(args.inputs)) {
+      if (t) largest = Math.max(largest, sizeOf((t as tf.TensorInfo).shape));
+    }
+    return onThreadsFor("elements", largest, () => kernel(args));
   };
 }
 

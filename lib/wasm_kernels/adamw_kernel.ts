@@ -95,13 +95,16 @@ function adamWKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
   const keep = 1 - lr * weightDecay;
   const b1 = 1 - beta1;
   const b2 = 1 - beta2;
+  // lr * (m / c1) / (sqrt(v / c2) + eps), with the bias corrections folded into constants.
+  const step = lr / c1;
+  const vScale = 1 / Math.sqrt(c2);
   for (let i = 0; i < n; i++) {
     const gi = gv[i];
     const mi = beta1 * mv[i] + b1 * gi;
     const vi = beta2 * vv[i] + b2 * gi * gi;
     mo[i] = mi;
     vo[i] = vi;
-    po[i] = pv[i] * keep - lr * ((mi / c1) / (Math.sqrt(vi / c2) + epsilon));
+    po[i] = pv[i] * keep - step * mi / (Math.sqrt(vi) * vScale + epsilon);
   }
   if (!b.wasm) {
     return outArrays.map((values) => b.makeTensorInfo!(p.shape, "float32", values));

@@ -1,9 +1,11 @@
 // Thread count per op size on the wasm backend. XNNPACK runs every op on one thread pool; waking
 // its threads costs more than a small op gains (on a loaded 2-core machine a [384, 12] x [12, 2]
 // product took 1 ms on two threads, 0.02 ms on one). This keeps two pools, a one-thread pool
-// for small ops and the pool of all threads for large matmuls, and swaps the backend's pool
+// for small ops and the pool of all threads for large ones, and swaps the backend's pool
 // pointer (`tfjs::backend::threadpool`, found once by the change `init_with_threads_count(1)`
 // makes to wasm memory, then checked through `get_threads_count`) around each large op.
+// `registerWasmFixes` wraps every wasm kernel: matmuls by multiply-adds per XNNPACK call, other
+// ops by their largest tensor.
 
 import { onEngineMode } from "../engine_mode.ts";
 
@@ -14,10 +16,13 @@ export type WasmModule = {
   _init_with_threads_count(n: number): void;
 };
 
-/** Multiply-adds from which a matmul runs on all threads (below it: one thread). */
-export const PARALLEL_MIN_MACS = Number(
-  Deno.env.get("PRUNING_LAB_WASM_PARALLEL_MACS") ?? 4 * 1024 * 1024,
-);
+/** Sizes from which an op runs on all threads (below them: on one). */
+export const parallelFrom = {
+  /** Multiply-adds of one XNNPACK matmul call. */
+  macs: Number(Deno.env.get("PRUNING_LAB_WASM_PARALLEL_MACS") ?? 4 * 1024 * 1024),
+  /** Elements of the largest input or output of any other op (elementwise, softmax, …). */
+  elements: Number(Deno.env.get("PRUNING_LAB_WASM_PARALLEL_ELEMENTS") ?? 1024 * 1024),
+};
 
 let pools: { wasm: WasmModule; word: number; single: number; all: number } | undefined;
 let perOpSize = true;
@@ -70,16 +75,16 @@ export function useThreadsPerOpSize(on: boolean): void {
 }
 
 /**
- * Runs `fn` (one kernel call) on all threads when `macs` is at least `PARALLEL_MIN_MACS`, else
- * on the pool in place (one thread while the per-op choice is on).
+ * Runs `fn` (one kernel call) on all threads when its `size` is at least `parallelFrom[kind]`,
+ * else on the pool in place (one thread while the per-op choice is on).
  *
  * @example
  * ```ts
- * const out = onThreadsFor(m * k * n, () => matmul(args));
+ * const out = onThreadsFor("macs", m * k * n, () => matmul(args));
  * ```
  */
-export function onThreadsFor<T>(macs: number, fn: () => T): T {
-  if (!pools || !perOpSize || macs < PARALLEL_MIN_MACS) return fn();
+export function onThreadsFor<T>(kind: keyof typeof parallelFrom, size: number, fn: () => T): T {
+  if (!pools || !perOpSize || size < parallelFrom[kind]) return fn();
   const { wasm, word, single, all } = pools;
   new Uint32Array(wasm.HEAPU8.buffer)[word] = all;
   try {
