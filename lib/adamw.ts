@@ -35,10 +35,14 @@ export class AdamW {
   private readonly v = new Map<string, tf.Variable>();
 
   constructor(readonly params: Map<string, tf.Variable>, readonly options: AdamWOptions) {
-    for (const [name, p] of params) {
-      this.m.set(name, tf.variable(tf.zerosLike(p), false));
-      this.v.set(name, tf.variable(tf.zerosLike(p), false));
-    }
+    // In a scope: the zero tensors the moments start from would otherwise stay registered (and
+    // keep the moments' memory after `dispose()`); the variables keep their own reference.
+    tf.tidy(() => {
+      for (const [name, p] of params) {
+        this.m.set(name, tf.variable(tf.zerosLike(p), false));
+        this.v.set(name, tf.variable(tf.zerosLike(p), false));
+      }
+    });
   }
 
   /** Learning rate at a step: linear warm-up to `learningRate`, then linear decay to 0. */

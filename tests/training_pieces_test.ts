@@ -49,6 +49,17 @@ Deno.test("AdamW state restores so that a resumed run continues identically", ()
   assert.deepStrictEqual(run(3), run());
 });
 
+Deno.test("AdamW leaves no tensors behind once disposed (its moments' zeros included)", () => {
+  const w = tf.variable(tf.ones([3, 4]));
+  const before = tf.memory().numTensors;
+  const opt = new AdamW(new Map([["w", w]]), { learningRate: 0.1, warmupSteps: 0, totalSteps: 2 });
+  tf.tidy(() => opt.step({ [w.name]: tf.onesLike(w) }));
+  assert.strictEqual(tf.memory().numTensors, before + 2, "two moment variables while alive");
+  opt.dispose();
+  assert.strictEqual(tf.memory().numTensors, before);
+  w.dispose();
+});
+
 Deno.test("length-bucketed batches cover every example once, with similar lengths", () => {
   const random = seedrandom("t");
   const lengths = Array.from({ length: 1000 }, () => 1 + Math.floor(random() * 60));
