@@ -5,9 +5,15 @@
 /** The engine paths; `PRUNING_LAB_ENGINE=reference` starts in the reference one. */
 export type EngineMode = "fast" | "reference";
 
-let mode: EngineMode = Deno.env.get("PRUNING_LAB_ENGINE")?.toLowerCase() === "reference"
-  ? "reference"
-  : "fast";
+let mode: EngineMode = fromEnvironment();
+
+function fromEnvironment(): EngineMode {
+  try {
+    return Deno.env.get("PRUNING_LAB_ENGINE")?.toLowerCase() === "reference" ? "reference" : "fast";
+  } catch {
+    return "fast"; // a sandbox without permission to read the variable
+  }
+}
 
 /**
  * The engine path now in use.

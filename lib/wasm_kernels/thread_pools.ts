@@ -16,12 +16,22 @@ export type WasmModule = {
   _init_with_threads_count(n: number): void;
 };
 
+/** A whole-number setting from the environment; the default when unset or not readable. */
+function setting(name: string, fallback: number): number {
+  try {
+    const n = Number(Deno.env.get(name) ?? fallback);
+    return Number.isFinite(n) && n >= 0 ? n : fallback;
+  } catch {
+    return fallback; // e.g. a sandbox without permission to read this variable
+  }
+}
+
 /** Sizes from which an op runs on all threads (below them: on one). */
 export const parallelFrom = {
   /** Multiply-adds of one XNNPACK matmul call. */
-  macs: Number(Deno.env.get("PRUNING_LAB_WASM_PARALLEL_MACS") ?? 4 * 1024 * 1024),
+  macs: setting("PRUNING_LAB_WASM_PARALLEL_MACS", 4 * 1024 * 1024),
   /** Elements of the largest input or output of any other op (elementwise, softmax, …). */
-  elements: Number(Deno.env.get("PRUNING_LAB_WASM_PARALLEL_ELEMENTS") ?? 1024 * 1024),
+  elements: setting("PRUNING_LAB_WASM_PARALLEL_ELEMENTS", 1024 * 1024),
 };
 
 let pools: { wasm: WasmModule; word: number; single: number; all: number } | undefined;
