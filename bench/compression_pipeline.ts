@@ -44,7 +44,8 @@ import { exportOnnxInt8 } from "lib/onnx_quantize.ts";
 import { accuracyOf, predictor } from "lib/predict.ts";
 
 const { values: args } = parseArgs({
-  args: Deno.args,
+  // Imported by bench/forward_bench.ts: its own flags are not ours.
+  args: import.meta.main ? Deno.args : [],
   options: {
     rounds: { type: "string", default: "20" },
     "skip-base": { type: "boolean" },

@@ -356,9 +356,13 @@ console.log(
       (100 * embedded.evalGflops * evaluation.tfjs / evaluation.onnxruntime / peakNow).toFixed(1)
     }% |`,
 );
+// Notebook 06's compression pipeline (its tables print here; its line closes the report).
+setEngineMode("fast");
+const { compressedLine } = await import("./compression_pipeline.ts");
 console.log(
   `\ntraining step speedup: ${(train.reference.medianMs / train.fast.medianMs).toFixed(2)}x`,
 );
 console.log(
   `embedded eval tfjs/onnxruntime: ${(evaluation.tfjs / evaluation.onnxruntime).toFixed(2)}x`,
 );
+console.log(compressedLine);
