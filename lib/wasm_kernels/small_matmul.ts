@@ -10,7 +10,7 @@ export const SMALL_MATMUL_MAX_MACS = 32 * 1024;
 /**
  * `out[i] = op(a[i]) @ op(b[i])` for every batch entry, where `op` transposes the last two axes
  * when its flag is set; `a` holds `batchA` matrices, `b` holds `batchB` (1 broadcasts). Offsets
- * are in elements; accumulation is in float64.
+ * are in elements; products and sums are rounded to float32, as XNNPACK computes them.
  *
  * @example
  * ```ts
@@ -43,7 +43,9 @@ export function smallBatchedMatMul(
   // every product runs the same loop: rows of b scaled and summed into a row of the result.
   const aRows = transposeA ? new Float32Array(m * k) : a;
   const bRows = transposeB ? new Float32Array(k * n) : b;
-  const row = new Float64Array(n);
+  // float32 accumulators, as XNNPACK's: the same overflow (Inf, then NaN) on extreme values.
+  const row = new Float32Array(n);
+  const f = Math.fround;
   for (let e = 0; e < batch; e++) {
     let aBase = aOffset + (batchA === 1 ? 0 : e) * m * k;
     let bBase = bOffset + (batchB === 1 ? 0 : e) * k * n;
@@ -68,14 +70,14 @@ export function smallBatchedMatMul(
         for (let p = 0; p < k; p++) {
           const av = aRows[ai + p];
           const bp = bBase + p * 8;
-          s0 += av * bRows[bp];
-          s1 += av * bRows[bp + 1];
-          s2 += av * bRows[bp + 2];
-          s3 += av * bRows[bp + 3];
-          s4 += av * bRows[bp + 4];
-          s5 += av * bRows[bp + 5];
-          s6 += av * bRows[bp + 6];
-          s7 += av * bRows[bp + 7];
+          s0 = f(s0 + f(av * bRows[bp]));
+          s1 = f(s1 + f(av * bRows[bp + 1]));
+          s2 = f(s2 + f(av * bRows[bp + 2]));
+          s3 = f(s3 + f(av * bRows[bp + 3]));
+          s4 = f(s4 + f(av * bRows[bp + 4]));
+          s5 = f(s5 + f(av * bRows[bp + 5]));
+          s6 = f(s6 + f(av * bRows[bp + 6]));
+          s7 = f(s7 + f(av * bRows[bp + 7]));
         }
         const o = oBase + i * 8;
         out[o] = s0;
@@ -95,7 +97,7 @@ export function smallBatchedMatMul(
       for (let p = 0; p < k; p++) {
         const av = aRows[ai + p];
         const bp = bBase + p * n;
-        for (let j = 0; j < n; j++) row[j] += av * bRows[bp + j];
+        for (let j = 0; j < n; j++) row[j] += f(av * bRows[bp + j]);
       }
       const o = oBase + i * n;
       for (let j = 0; j < n; j++) out[o + j] = row[j];
