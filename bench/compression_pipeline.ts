@@ -256,7 +256,7 @@ if (!args["skip-base"]) {
   base.dispose();
   const ids = Array.from(
     { length: 16 },
-    (_, i) => Array.from({ length: 64 }, (_, j) => 1000 + ((i * 64 + j) * 7919) % 10000),
+    (_, i) => Array.from({ length: 64 }, (_, j) => 1 + ((i * 64 + j) * 7919) % (rowsKept - 1)),
   );
   const input = { input_ids: int64(ids), attention_mask: int64(ids.map((r) => r.map(() => 1))) };
   const a = await ort.InferenceSession.create(baseDense);
