@@ -19,7 +19,7 @@ import { distilbertBaseConfig, ffnDims, headCounts } from "lib/model/config.ts";
 import { DistilBertForSequenceClassification } from "lib/model/distilbert.ts";
 import { useBatchedXnnpack, useTransposeFirst } from "lib/wasm_fixes.ts";
 import { setEngineMode } from "lib/engine_mode.ts";
-import { onnxruntimeMatMulGflops, tfjsMatMulGflops } from "./matmul_peak.ts";
+import { medianMs, onnxruntimeMatMulGflops, tfjsMatMulGflops } from "./matmul_peak.ts";
 import { measureEmbedded } from "./embedded_speed.ts";
 import { profileTable } from "./kernel_profile.ts";
 import { forwardFlops } from "lib/flops.ts";
@@ -35,18 +35,6 @@ const threads = await backendThreads();
 /** This process's tfjs engine, as the report names it. */
 const TFJS_ENGINE = `tfjs-${backend} ${threads} thread${threads === 1 ? "" : "s"}`;
 const SHAPES = [[1, 64], [1, 128], [16, 64], [16, 128]];
-
-/** Median milliseconds of `fn` over `repeats` runs after one warm-up. */
-async function medianMs(fn: () => unknown, repeats: number): Promise<number> {
-  await fn();
-  const times: number[] = [];
-  for (let i = 0; i < repeats; i++) {
-    const t = performance.now();
-    await fn();
-    times.push(performance.now() - t);
-  }
-  return times.sort((a, b) => a - b)[repeats >> 1];
-}
 
 /** The three variants: 22 of 72 heads (30%) spread over the layers, then half of each FFN. */
 function variants(): [string, DistilBertForSequenceClassification][] {

@@ -9,8 +9,15 @@ import { tf } from "lib/tf.ts";
 const onnx = (onnxProto as any).onnx;
 const FLOAT = onnx.TensorProto.DataType.FLOAT;
 
-/** Median milliseconds of `fn` over `repeats` runs after one warm-up. */
-async function medianMs(fn: () => unknown, repeats: number): Promise<number> {
+/**
+ * Median milliseconds of `fn` over `repeats` runs after one warm-up.
+ *
+ * @example
+ * ```ts
+ * await medianMs(() => session.run(feeds), 10);
+ * ```
+ */
+export async function medianMs(fn: () => unknown, repeats: number): Promise<number> {
   await fn();
   const times: number[] = [];
   for (let i = 0; i < repeats; i++) {
