@@ -4,6 +4,7 @@ import * as tf from "@tensorflow/tfjs";
 import { registerWasmFixes } from "./wasm_fixes.ts";
 import { setWasmBackend, wasmThreadsWanted } from "./wasm_threads.ts";
 import { installThreadPools, type WasmModule } from "./wasm_kernels/thread_pools.ts";
+import { type EmscriptenMemory, installSimdKernels } from "./wasm_kernels/simd_kernels.ts";
 
 export { tf };
 
@@ -68,11 +69,11 @@ async function selectBackend(wanted: BackendName): Promise<string> {
         if (threads > 1) {
           installThreadPools((tf.backend() as unknown as { wasm: WasmModule }).wasm);
         }
-        return finish();
+        return finishWasm();
       }
       if (threads > 1) {
         console.error(`wasm backend did not start with ${threads} threads; trying one thread`);
-        if (await setWasmBackend(1)) return finish();
+        if (await setWasmBackend(1)) return finishWasm();
       }
     } catch (e) {
       console.error(`wasm backend unavailable (${errorLine(e)}); falling back to cpu`);
@@ -95,6 +96,12 @@ export async function backendThreads(): Promise<number> {
   if (tf.getBackend() !== "wasm") return 1;
   const wasm = await import("@tensorflow/tfjs-backend-wasm");
   return wasm.getThreadsCount();
+}
+
+/** Ready, with the SIMD kernels on the backend's memory (lib/wasm_kernels/simd_kernels.ts). */
+async function finishWasm(): Promise<string> {
+  await installSimdKernels((tf.backend() as unknown as { wasm: EmscriptenMemory }).wasm);
+  return finish();
 }
 
 async function finish(): Promise<string> {

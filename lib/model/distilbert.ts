@@ -5,6 +5,9 @@ import { courseReference } from "../grader/delegation.ts";
 import { tf } from "../tf.ts";
 import { engineMode } from "../engine_mode.ts";
 import { layerNorm as fusedLayerNorm } from "../wasm_kernels/layer_norm.ts";
+import { gelu as fusedGelu } from "../wasm_kernels/gelu.ts";
+import { attention as fusedAttention } from "../wasm_kernels/attention.ts";
+import { simdKernels } from "../wasm_kernels/simd_kernels.ts";
 import { type DistilBertConfig, ffnDims, headCounts, headDim, numLabels } from "./config.ts";
 
 const LAYER_NORM_EPS = 1e-12;
@@ -234,12 +237,19 @@ export class DistilBertForSequenceClassification {
     const attentions: tf.Tensor4D[] = [];
     for (let i = start; i < this.config.n_layers; i++) {
       const p = `distilbert.transformer.layer.${i}`;
-      const { context, weights } = this.attention(x, keyBias, i, headMask[i], dropout);
+      const { context, weights } = this.attention(
+        x,
+        keyBias,
+        i,
+        headMask[i],
+        dropout,
+        !!options.outputAttentions,
+      );
       x = this.layerNorm(context.add(x), `${p}.sa_layer_norm`);
       const ffn = dropout(this.ffn(x, `${p}.ffn`), this.config.dropout);
       x = this.layerNorm(ffn.add(x), `${p}.output_layer_norm`);
       hiddenStates.push(x as tf.Tensor3D);
-      attentions.push(weights);
+      if (weights) attentions.push(weights);
     }
     const first = x.slice([0, 0, 0], [batch, 1, this.config.dim]).reshape([batch, -1]);
     const pooled = dropout(
@@ -252,14 +262,18 @@ export class DistilBertForSequenceClassification {
     return out;
   }
 
-  /** Multi-head self-attention of layer `i`; returns the `out_lin` output and the weights. */
+  /**
+   * Multi-head self-attention of layer `i`; returns the `out_lin` output and the weights (always
+   * when `withWeights`; the fused kernel of the fast path does not make them).
+   */
   private attention(
     x: tf.Tensor,
     keyBias: tf.Tensor,
     i: number,
     headMask: tf.Tensor | undefined,
     dropout: Dropout,
-  ): { context: tf.Tensor; weights: tf.Tensor4D } {
+    withWeights: boolean,
+  ): { context: tf.Tensor; weights?: tf.Tensor4D } {
     const p = `distilbert.transformer.layer.${i}.attention`;
     const [batch, seq] = x.shape;
     const heads = headCounts(this.config)[i];
@@ -271,6 +285,27 @@ export class DistilBertForSequenceClassification {
         context: tf.zeros([batch, seq, this.config.dim]).add(bias),
         weights: tf.zeros([batch, 0, seq, seq]),
       };
+    }
+    if (!withWeights && fastKernels() && simdKernels()) {
+      // One kernel each way on the projections' layout (lib/wasm_kernels/attention.ts); the
+      // dropout multipliers are drawn as the composed form draws them (same seed, same shape).
+      const rate = this.config.attention_dropout;
+      const dropMask = dropout.active && rate > 0
+        ? dropout(tf.ones([batch, heads, seq, seq]), rate)
+        : undefined;
+      const context = fusedAttention(
+        this.linear(x, `${p}.q_lin`),
+        this.linear(x, `${p}.k_lin`),
+        this.linear(x, `${p}.v_lin`),
+        {
+          heads,
+          scale: 1 / Math.sqrt(size),
+          keyBias: keyBias.reshape([batch, seq]),
+          dropMask,
+          headMask: headMask?.reshape([headMask.shape[0], heads]),
+        },
+      );
+      return { context: this.linear(context, `${p}.out_lin`) };
     }
     // [batch, seq, heads*size] -> [batch, heads, seq, size]
     const split = (t: tf.Tensor, perm: number[]) =>
@@ -292,15 +327,17 @@ export class DistilBertForSequenceClassification {
   /** Position-wise feed-forward network: lin1 -> GELU (exact, erf) -> lin2. */
   private ffn(x: tf.Tensor, p: string): tf.Tensor {
     const h = this.linear(x, `${p}.lin1`);
-    const act = this.config.activation === "relu"
-      ? h.relu()
+    const act = this.config.activation === "relu" ? h.relu() : fastKernels()
+      ? fusedGelu(h) // one kernel forward, one backward (lib/wasm_kernels/gelu.ts)
       : h.mul(tf.scalar(1).add(tf.erf(h.mul(Math.SQRT1_2)))).mul(0.5);
     return this.linear(act, `${p}.lin2`);
   }
 
   /**
    * `x @ W^T + b` over the last axis, W as `[out, in]`, with a separate bias add (never wasm's
-   * fused transposeB + bias: wrong values). For inference it multiplies by a cached `W^T`: a
+   * fused transposeB + bias: wrong values; nor XNNPACK's bias without transpose: it starts the
+   * sums at the bias, and the tiny pruned fixture's logits then moved 1e-5 from onnxruntime's,
+   * against 5e-6 with the add apart). For inference it multiplies by a cached `W^T`: a
    * transposed operand costs a transpose per call, and on wasm a new operand also means
    * XNNPACK packs the weights again. While gradients are recorded it uses `W` itself, so that
    * they reach the parameter.
@@ -339,9 +376,12 @@ export class DistilBertForSequenceClassification {
   }
 
   private dropout(options: ForwardOptions): Dropout {
-    if (!options.training) return (x) => x;
+    if (!options.training) return Object.assign((x: tf.Tensor) => x, { active: false });
     let k = (options.seed ?? Math.floor(Math.random() * 2 ** 31)) * 997;
-    return (x, rate) => (rate > 0 ? tf.dropout(x, rate, undefined, k++) : x);
+    return Object.assign(
+      (x: tf.Tensor, rate: number) => (rate > 0 ? tf.dropout(x, rate, undefined, k++) : x),
+      { active: true },
+    );
   }
 
   /**
@@ -376,7 +416,8 @@ export class DistilBertForSequenceClassification {
   }
 }
 
-type Dropout = (x: tf.Tensor, rate: number) => tf.Tensor;
+/** Dropout at a rate (identity unless training); `active` says whether it is training. */
+type Dropout = ((x: tf.Tensor, rate: number) => tf.Tensor) & { active: boolean };
 
 /**
  * Whether forward uses the fused LayerNorm kernel (the fast engine path on wasm;

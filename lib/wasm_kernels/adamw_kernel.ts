@@ -2,6 +2,7 @@
 // wasm and cpu backends): new moments and new weights in one pass over the values, instead of
 // ~16 elementwise ops (each a kernel call, an allocation and a pass over memory) per parameter.
 import * as tf from "@tensorflow/tfjs";
+import { simdKernels } from "./simd_kernels.ts";
 
 /** The kernel's name in tfjs' registry. */
 export const ADAMW_KERNEL = "PruningLabAdamW";
@@ -98,7 +99,32 @@ function adamWKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
   // lr * (m / c1) / (sqrt(v / c2) + eps), with the bias corrections folded into constants.
   const step = lr / c1;
   const vScale = 1 / Math.sqrt(c2);
-  for (let i = 0; i < n; i++) {
+  const simd = simdKernels();
+  let first = 0;
+  if (simd && pv.buffer === simd.memory.buffer) {
+    // Whole vectors on the SIMD kernel (float32 arithmetic), the last 0-3 values below.
+    first = n & ~3;
+    const at = (a: Float32Array) => a.byteOffset;
+    simd.adamw(
+      at(pv),
+      at(mv),
+      at(vv),
+      at(gv),
+      at(po),
+      at(mo),
+      at(vo),
+      first,
+      keep,
+      step,
+      beta1,
+      beta2,
+      b1,
+      b2,
+      vScale,
+      epsilon,
+    );
+  }
+  for (let i = first; i < n; i++) {
     const gi = gv[i];
     const mi = beta1 * mv[i] + b1 * gi;
     const vi = beta2 * vv[i] + b2 * gi * gi;

@@ -4,6 +4,8 @@
 // with threads, a thread wake-up) for each tiny product: 384 products of [19, 8] x [8, 19] took
 // 8 ms on one thread and up to 500 ms on two threads of a loaded machine, against ~1 ms here.
 
+import type { SimdKernels } from "./simd_kernels.ts";
+
 /** Per-entry multiply-adds (m * k * n) up to which `smallBatchedMatMul` beats XNNPACK. */
 export const SMALL_MATMUL_MAX_MACS = 32 * 1024;
 
@@ -102,5 +104,39 @@ export function smallBatchedMatMul(
       const o = oBase + i * n;
       for (let j = 0; j < n; j++) out[o + j] = row[j];
     }
+  }
+}
+
+/**
+ * `smallBatchedMatMul` on the SIMD kernels (lib/wasm_kernels/simd_kernels.ts): operands and
+ * result are byte offsets into the backend's memory; a transposed `b` is first copied,
+ * row-major, into the kernels' scratch area (a transposed `a` is read where it lies).
+ *
+ * @example
+ * ```ts
+ * simdBatchedMatMul(simdKernels()!, aOffset, bOffset, outOffset,
+ *   { batchA: 384, batchB: 384, m: 19, k: 8, n: 19, transposeA: false, transposeB: true });
+ * ```
+ */
+export function simdBatchedMatMul(
+  simd: SimdKernels,
+  a: number,
+  b: number,
+  out: number,
+  shape: Parameters<typeof smallBatchedMatMul>[6],
+): void {
+  const { batchA, batchB, m, k, n, transposeA, transposeB } = shape;
+  const batch = Math.max(batchA, batchB);
+  // A transposed is read in place (strided); B transposed is copied row-major first.
+  const bRows = transposeB ? simd.scratch(4 * k * n) : 0;
+  const [rowStride, colStride] = transposeA ? [4, 4 * m] : [4 * k, 4];
+  for (let e = 0; e < batch; e++) {
+    const aAt = a + (batchA === 1 ? 0 : e) * 4 * m * k;
+    let bAt = b + (batchB === 1 ? 0 : e) * 4 * k * n;
+    if (transposeB) {
+      if (e === 0 || batchB > 1) simd.transpose(bAt, bRows, n, k, 4 * k);
+      bAt = bRows;
+    }
+    simd.matmul(aAt, bAt, out + e * 4 * m * n, m, k, n, rowStride, colStride, 4 * n, 4 * n);
   }
 }
