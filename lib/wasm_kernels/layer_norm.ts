@@ -1,8 +1,10 @@
 // LayerNorm over the last axis as one kernel (`PruningLabLayerNorm`) with its gradient as one
 // kernel (`PruningLabLayerNormGrad`), for the wasm and cpu backends. tfjs composes it from ~11
-// ops forward (moments, subtract, rsqrt, scale, shift) and ~25 backward.
+// ops forward (moments, subtract, rsqrt, scale, shift) and ~25 backward. On wasm both run on the
+// SIMD kernels when they are installed (float32 sums), else in JavaScript (float64 sums).
 import * as tf from "@tensorflow/tfjs";
 import { type KernelInput, registerJsKernel, runJs } from "./js_kernel.ts";
+import { simdKernels } from "./simd_kernels.ts";
 
 const FORWARD = "PruningLabLayerNorm";
 const BACKWARD = "PruningLabLayerNormGrad";
@@ -22,6 +24,22 @@ function register(): void {
     compute: ({ x, gamma, beta }: Inputs, [y, mean, rstd], attrs) => {
       const eps = attrs.epsilon as number;
       const d = gamma!.values.length;
+      const simd = simdKernels();
+      if (simd && x!.values.buffer === simd.memory.buffer) {
+        const at = (a: Float32Array) => a.byteOffset;
+        simd.layerNormRows(
+          at(x!.values),
+          at(gamma!.values),
+          at(beta!.values),
+          at(y),
+          at(mean),
+          at(rstd),
+          x!.values.length / d,
+          d,
+          eps,
+        );
+        return;
+      }
       const xs = x!.values;
       const g = gamma!.values;
       const b = beta!.values;
@@ -47,6 +65,25 @@ function register(): void {
     outputShapes: ({ x, gamma }) => [x!.shape, gamma!.shape, gamma!.shape],
     compute: ({ dy, x, gamma, mean, rstd }: Inputs, [dx, dgamma, dbeta]) => {
       const d = gamma!.values.length;
+      const simd = simdKernels();
+      if (simd && x!.values.buffer === simd.memory.buffer) {
+        const at = (a: Float32Array) => a.byteOffset;
+        dgamma.fill(0);
+        dbeta.fill(0);
+        simd.layerNormGradRows(
+          at(dy!.values),
+          at(x!.values),
+          at(gamma!.values),
+          at(mean!.values),
+          at(rstd!.values),
+          at(dx),
+          at(dgamma),
+          at(dbeta),
+          x!.values.length / d,
+          d,
+        );
+        return;
+      }
       const xs = x!.values;
       const g = gamma!.values;
       const dys = dy!.values;

@@ -70,6 +70,33 @@ export interface SimdKernels {
   mulScale(x: number, y: number, out: number, count: number, s: number): void;
   /** `Σ x ∘ y` over `count` values. */
   dot(x: number, y: number, count: number): number;
+  /** `out[j] += Σ_r x[r, j]` for `x` `[rows, cols]` (zero `out` first for the sums). */
+  columnSums(x: number, out: number, rows: number, cols: number): void;
+  /** LayerNorm of `rows` rows of `cols`: `y`, and per row `mean` and `rstd` (1 / std). */
+  layerNormRows(
+    x: number,
+    gamma: number,
+    beta: number,
+    y: number,
+    mean: number,
+    rstd: number,
+    rows: number,
+    cols: number,
+    eps: number,
+  ): void;
+  /** LayerNorm's gradient: `dx`; `dgamma`, `dbeta` summed into (zero them first). */
+  layerNormGradRows(
+    dy: number,
+    x: number,
+    gamma: number,
+    mean: number,
+    rstd: number,
+    dx: number,
+    dgamma: number,
+    dbeta: number,
+    rows: number,
+    cols: number,
+  ): void;
   /** A scratch area of at least `bytes` bytes in the backend's memory (reused; 16-aligned). */
   scratch(bytes: number): number;
   /** The backend's memory (its buffer grows: take views after any allocation). */
@@ -124,6 +151,9 @@ export async function installSimdKernels(wasm: EmscriptenMemory): Promise<boolea
       softmaxGradRows: exports.softmaxGradRows,
       mulScale: exports.mulScale,
       dot: exports.dot,
+      columnSums: exports.columnSums,
+      layerNormRows: exports.layerNormRows,
+      layerNormGradRows: exports.layerNormGradRows,
       memory,
       scratch(bytes: number): number {
         if (bytes > areaBytes) {
