@@ -1,8 +1,8 @@
 // The embedded model's speed where students wait, measured in one run: training steps (batch
 // 32, SST-2 lengths, forward + backward + AdamW) on the fast engine path and on the reference
 // path (the engine before lib/wasm_kernels/), interleaved step by step so both see the same
-// machine load; a per-kernel profile of one step of each; and the evaluation of the 872 SST-2
-// dev sentences on tfjs and on onnxruntime.
+// machine load; a per-kernel profile of one step and of one evaluation batch on each; and the
+// evaluation of the 872 SST-2 dev sentences on tfjs and on onnxruntime.
 import { type EngineMode, setEngineMode } from "lib/engine_mode.ts";
 import { forwardFlops } from "lib/flops.ts";
 import { predictor, predictProbabilities } from "lib/predict.ts";
@@ -15,6 +15,8 @@ export interface EmbeddedFigures {
   /** Median step time per engine path, and FLOPs per second over all timed steps. */
   train: Record<EngineMode, { medianMs: number; gflops: number }>;
   profiles: Record<EngineMode, KernelProfile & { seq: number }>;
+  /** One evaluation batch (the first 32 dev sentences, padded to their longest) per path. */
+  evalProfiles: Record<EngineMode, KernelProfile & { seq: number }>;
   /** One evaluation of the dev set (872 sentences, batches of 32). */
   evaluation: {
     tfjs: number;
@@ -54,6 +56,20 @@ export async function measureEmbedded(steps = 16): Promise<EmbeddedFigures> {
     profiles[mode] = {
       ...profileKernels(() => void step(batch)),
       seq: Math.max(...batch.rows.map((r) => r.length)),
+    };
+  }
+  // One evaluation batch per path (after a warm-up), profiled the same way.
+  const evalProfiles = {} as EmbeddedFigures["evalProfiles"];
+  const evalBatch = w.dev.sentences.slice(0, 32);
+  const evalSeq = Math.max(
+    ...evalBatch.map((s) => tokenizer.encode(s, model.config.max_position_embeddings).length),
+  );
+  for (const mode of modes) {
+    setEngineMode(mode);
+    predictProbabilities(model, tokenizer, evalBatch);
+    evalProfiles[mode] = {
+      ...profileKernels(() => void predictProbabilities(model, tokenizer, evalBatch)),
+      seq: evalSeq,
     };
   }
   const times: Record<EngineMode, number[]> = { reference: [], fast: [] };
@@ -111,6 +127,7 @@ export async function measureEmbedded(steps = 16): Promise<EmbeddedFigures> {
     steps,
     train,
     profiles,
+    evalProfiles,
     evaluation: { tfjs, tfjsReference, onnxruntime, onnxruntimeSetup },
     evalGflops: evalFlops / tfjs / 1e6,
   };

@@ -9,8 +9,10 @@
 // against dense and the FLOP ratio; (2) what the wasm fixes gain: threads, batched matmuls
 // through XNNPACK, transpose-first matmuls in a backward pass; (3) the embedded model where
 // students wait (bench/embedded_speed.ts): training steps on the fast and the reference path,
-// their per-kernel profiles, the dev-set evaluation on tfjs and onnxruntime; and ends with
-// `training step speedup: <N.NN>x` and `embedded eval tfjs/onnxruntime: <N.NN>x`.
+// per-kernel profiles of one training step and one evaluation batch on each, the dev-set
+// evaluation on tfjs and onnxruntime; (4) notebook 06's compression pipeline; and ends with
+// `training step speedup: <N.NN>x`, `embedded eval tfjs/onnxruntime: <N.NN>x` and the
+// `compressed embedded model: …` line of (4).
 // Reference measured elsewhere on this kind of machine at B=16, S=64 (issue 8): PyTorch
 // (2 threads) 253 ms, onnxruntime-node 242 ms, tfjs-wasm ~2650 ms.
 import * as ort from "onnxruntime-node";
@@ -324,6 +326,14 @@ for (const mode of ["fast", "reference"] as const) {
     } ms, ${p.ops} ops, ${p.tensors} tensors allocated by kernels\n`,
   );
   console.log(profileTable(p, 12));
+}
+for (const mode of ["fast", "reference"] as const) {
+  const p = embedded.evalProfiles[mode];
+  console.log(
+    `\n### Profile of one evaluation batch, ${mode} path (B=32, S=${p.seq}, first 32 dev ` +
+      `sentences): ${p.totalMs.toFixed(0)} ms, ${p.ops} ops, ${p.tensors} tensors\n`,
+  );
+  console.log(profileTable(p, 10));
 }
 console.log(
   `\n## Embedded model: evaluation of the 872 SST-2 dev sentences (batches of 32)\n\n` +

@@ -186,7 +186,7 @@ const WEIGHT_GRADIENT_MAX_MACS = 64 * 1024 * 1024;
 
 /**
  * Batched products of small matrices (up to `SMALL_MATMUL_MAX_MACS` multiply-adds each) and
- * the weight gradients of narrow layers, on the SIMD kernels (or, without them, small products
+ * weight gradients (transposed `a`, one matrix), on the SIMD kernels (or, without them, small products
  * in JavaScript) on the operands' wasm memory, transposes included (fast path).
  */
 function smallInJavaScript(kernel: KernelFunc): KernelFunc {
@@ -206,10 +206,10 @@ function smallInJavaScript(kernel: KernelFunc): KernelFunc {
     const batchB = sizeOf(outerB);
     const sameOuter = outerA.length === outerB.length && outerA.every((d, i) => d === outerB[i]);
     const simd = simdKernels();
-    // A weight's gradient `dyᵀ x` of a layer of up to 128 outputs: read in place (XNNPACK would
-    // transpose dy and pack x, a fresh operand, first; measured 1.2-1.3x slower in a step).
+    // A weight's gradient `dyᵀ x` (up to WEIGHT_GRADIENT_MAX_MACS): read in place, where
+    // XNNPACK would first transpose dy and pack x, a fresh operand.
     const weightGradient = simd !== undefined && transposeA && !transposeB && batchA === 1 &&
-      batchB === 1 && m <= 128 && m * k * n <= WEIGHT_GRADIENT_MAX_MACS;
+      batchB === 1 && m * k * n <= WEIGHT_GRADIENT_MAX_MACS;
     if (
       (m * k * n > SMALL_MATMUL_MAX_MACS && !weightGradient) || m * k * n === 0 ||
       !(sameOuter || batchA === 1 || batchB === 1)

@@ -201,7 +201,8 @@ Deno.test("GELU kernel: values and gradients equal tfjs' composed GELU on cpu (t
 });
 
 /** Attention composed from tfjs ops, as the model's reference path computes it. */
-function composedAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, o: AttentionOptions) {
+function composedAttention(qkv: tf.Tensor, o: AttentionOptions) {
+  const [q, k, v] = tf.split(qkv, 3, -1);
   const [batch, seq, width] = q.shape;
   const split = (t: tf.Tensor) =>
     t.reshape([batch, seq, o.heads, width / o.heads]).transpose([0, 2, 1, 3]);
@@ -256,10 +257,9 @@ Deno.test("attention kernel: context and gradients (q, k, v, head mask) equal th
         });
         const f = kernel ? attention : composedAttention;
         const w = values(shape, 4);
-        const loss = (q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, m?: tf.Tensor) =>
-          f(q, k, v, o(m)).mul(w).sum();
-        const inputs = mask ? [q, k, v, mask] : [q, k, v];
-        return flat([f(q, k, v, o(mask)), ...tf.grads(loss)(inputs)]);
+        const qkv = tf.concat([q, k, v], -1);
+        const loss = (x: tf.Tensor, m?: tf.Tensor) => f(x, o(m)).mul(w).sum();
+        return flat([f(qkv, o(mask)), ...tf.grads(loss)(mask ? [qkv, mask] : [qkv])]);
       });
     const fast = run(true)();
     await tf.setBackend("cpu");

@@ -97,6 +97,11 @@ export class DistilBertForSequenceClassification {
     string,
     { source: tf.Variable; dataId: object; transposed: tf.Tensor }
   >();
+  /** q/k/v weights concatenated and transposed, and their biases, per attention block. */
+  private readonly qkvWeights = new Map<
+    string,
+    { ids: object[]; transposed: tf.Tensor; bias: tf.Tensor }
+  >();
 
   constructor(config: DistilBertConfig, params: Map<string, tf.Variable>) {
     this.config = config;
@@ -153,6 +158,8 @@ export class DistilBertForSequenceClassification {
     for (const p of this.params.values()) p.dispose();
     for (const { transposed } of this.transposedWeights.values()) transposed.dispose();
     this.transposedWeights.clear();
+    for (const { transposed, bias } of this.qkvWeights.values()) tf.dispose([transposed, bias]);
+    this.qkvWeights.clear();
   }
 
   /**
@@ -287,24 +294,20 @@ export class DistilBertForSequenceClassification {
       };
     }
     if (!withWeights && fastKernels() && simdKernels()) {
-      // One kernel each way on the projections' layout (lib/wasm_kernels/attention.ts); the
-      // dropout multipliers are drawn as the composed form draws them (same seed, same shape).
+      // q, k, v as one product, then one kernel each way on its layout
+      // (lib/wasm_kernels/attention.ts); the dropout multipliers are drawn as the composed form
+      // draws them (same seed, same shape).
       const rate = this.config.attention_dropout;
       const dropMask = dropout.active && rate > 0
         ? dropout(tf.ones([batch, heads, seq, seq]), rate)
         : undefined;
-      const context = fusedAttention(
-        this.linear(x, `${p}.q_lin`),
-        this.linear(x, `${p}.k_lin`),
-        this.linear(x, `${p}.v_lin`),
-        {
-          heads,
-          scale: 1 / Math.sqrt(size),
-          keyBias: keyBias.reshape([batch, seq]),
-          dropMask,
-          headMask: headMask?.reshape([headMask.shape[0], heads]),
-        },
-      );
+      const context = fusedAttention(this.qkvProjection(x, p), {
+        heads,
+        scale: 1 / Math.sqrt(size),
+        keyBias: keyBias.reshape([batch, seq]),
+        dropMask,
+        headMask: headMask?.reshape([headMask.shape[0], heads]),
+      });
       return { context: this.linear(context, `${p}.out_lin`) };
     }
     // [batch, seq, heads*size] -> [batch, heads, seq, size]
@@ -350,6 +353,37 @@ export class DistilBertForSequenceClassification {
       ? tf.matMul(flat, w, false, true)
       : tf.matMul(flat, this.transposedWeight(name, w));
     return product.add(this.param(`${name}.bias`)).reshape([...lead, w.shape[0]]);
+  }
+
+  /**
+   * q_lin, k_lin and v_lin of attention block `p` as one product, `[..., 3 * inner]` (q, k, v
+   * side by side): one larger matmul instead of three small ones. The weights are concatenated
+   * per call while gradients are recorded (the gradient of the concatenation reaches each
+   * parameter), else cached, transposed, until a parameter changes.
+   */
+  private qkvProjection(x: tf.Tensor, p: string): tf.Tensor {
+    const names = ["q_lin", "k_lin", "v_lin"].map((n) => `${p}.${n}`);
+    const weights = names.map((n) => this.param(`${n}.weight`));
+    const biases = names.map((n) => this.param(`${n}.bias`));
+    const lead = x.shape.slice(0, -1);
+    const flat = x.reshape([-1, x.shape[x.shape.length - 1]]);
+    const width = 3 * weights[0].shape[0];
+    if (tf.engine().state.gradientDepth > 0) {
+      return tf.matMul(flat, tf.concat(weights, 0), false, true).add(tf.concat(biases))
+        .reshape([...lead, width]);
+    }
+    const ids = [...weights, ...biases].map((t) => t.dataId);
+    let hit = this.qkvWeights.get(p);
+    if (!hit || hit.ids.some((id, i) => id !== ids[i]) || hit.transposed.isDisposed) {
+      if (hit) tf.dispose([hit.transposed, hit.bias]);
+      hit = {
+        ids,
+        transposed: tf.keep(tf.tidy(() => tf.concat(weights, 0).transpose())),
+        bias: tf.keep(tf.concat(biases)),
+      };
+      this.qkvWeights.set(p, hit);
+    }
+    return tf.matMul(flat, hit.transposed).add(hit.bias).reshape([...lead, width]);
   }
 
   /** The cached `W^T` of a linear layer; remade when the parameter or its value changes. */

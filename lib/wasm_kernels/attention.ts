@@ -1,8 +1,8 @@
 // Multi-head self-attention's core as one kernel forward (`PruningLabAttention`) and one backward
 // (`PruningLabAttentionGrad`) on the SIMD kernels: per example and head, scores = scale · q kᵀ
-// plus the padding bias, softmax, dropout and head mask, then the context. q, k and v stay in
-// the projections' `[batch, seq, heads * head_dim]` layout (heads are read with a stride), so
-// the ~12 ops, 4 transposes and the `[batch, heads, seq, seq]` temporaries of the composed form
+// plus the padding bias, softmax, dropout and head mask, then the context. q, k and v come as
+// one projection's output, `[batch, seq, 3 * heads * head_dim]` (heads are read with a stride),
+// so the ~12 ops, 4 transposes and `[batch, heads, seq, seq]` temporaries of the composed form
 // become one call each way. Wasm with the SIMD kernels only (lib/wasm_kernels/simd_kernels.ts).
 import * as tf from "@tensorflow/tfjs";
 import { type KernelInput, registerJsKernel, runJs } from "./js_kernel.ts";
@@ -13,11 +13,29 @@ const BACKWARD = "PruningLabAttentionGrad";
 
 type Inputs = Record<string, KernelInput | undefined>;
 
-/** Shapes and strides (bytes) shared by both kernels. */
-function layout(q: KernelInput, heads: number) {
-  const [batch, seq, width] = q.shape;
+/**
+ * Shapes and byte strides shared by both kernels: `qkv` is `[batch, seq, 3 * width]` (the q, k
+ * and v projections side by side), the context and its gradient `[batch, seq, width]`.
+ */
+function layout(qkv: KernelInput, heads: number) {
+  const [batch, seq, triple] = qkv.shape;
+  const width = triple / 3;
   const size = width / heads;
-  return { batch, seq, width, size, rowBytes: 4 * width, mapBytes: 4 * seq * seq };
+  return {
+    batch,
+    seq,
+    size,
+    rowBytes: 4 * triple,
+    contextRowBytes: 4 * width,
+    mapBytes: 4 * seq * seq,
+    /** Byte offsets of head h of example b: q (then k at +4 width, v at +8 width), context. */
+    head: (b: number, h: number) => ({
+      q: b * seq * 4 * triple + 4 * h * size,
+      context: b * seq * 4 * width + 4 * h * size,
+      k: 4 * width,
+      v: 8 * width,
+    }),
+  };
 }
 
 function kernels(): SimdKernels {
@@ -41,81 +59,93 @@ function register(): void {
   if (registered) return;
   registered = true;
   registerJsKernel(FORWARD, {
-    outputShapes: ({ q }, attrs) => {
-      const [batch, seq] = q!.shape;
-      return [q!.shape, attrs.keepProbs ? [batch, attrs.heads as number, seq, seq] : [0]];
+    outputShapes: ({ qkv }, attrs) => {
+      const [batch, seq, triple] = qkv!.shape;
+      const probs = attrs.keepProbs ? [batch, attrs.heads as number, seq, seq] : [0];
+      return [[batch, seq, triple / 3], probs];
     },
-    compute: ({ q, k, v, keyBias, dropMask, headMask }: Inputs, [context, probs], attrs) => {
+    compute: ({ qkv, keyBias, dropMask, headMask }: Inputs, [context, probs], attrs) => {
       const simd = kernels();
       const heads = attrs.heads as number;
       const scale = attrs.scale as number;
-      const { batch, seq, size, rowBytes, mapBytes } = layout(q!, heads);
+      const { batch, seq, size, rowBytes, contextRowBytes, mapBytes, head } = layout(qkv!, heads);
       const hm = headValue(headMask?.values.slice(), headMask?.shape[0] ?? 1, heads);
       const stride = (mapBytes + 15) & ~15;
       const scratch = simd.scratch(4 * size * seq + 2 * stride + 32);
       const keysT = scratch; // [size, seq]
       const weights = scratch + ((4 * size * seq + 15) & ~15); // [seq, seq]
       const probsHere = weights + stride; // the softmax when not kept for the gradient
+      const x = at(qkv!);
       for (let b = 0; b < batch; b++) {
         for (let h = 0; h < heads; h++) {
-          const head = b * seq * rowBytes + 4 * h * size; // q, k, v, context: head h of example b
+          const o = head(b, h);
           const map = (b * heads + h) * mapBytes;
-          simd.transpose(at(k!) + head, keysT, seq, size, rowBytes);
+          simd.transpose(x + o.q + o.k, keysT, seq, size, rowBytes);
           const p = attrs.keepProbs ? at(probs) + map : probsHere;
-          simd.matmul(at(q!) + head, keysT, p, seq, size, seq, rowBytes, 4, 4 * seq, 4 * seq);
+          simd.matmul(x + o.q, keysT, p, seq, size, seq, rowBytes, 4, 4 * seq, 4 * seq, 0);
           simd.softmaxRows(p, at(keyBias!) + 4 * b * seq, p, seq, seq, scale);
           let w = p;
           if (dropMask || hm(b, h) !== 1) {
             simd.mulScale(p, dropMask ? at(dropMask) + map : 0, weights, seq * seq, hm(b, h));
             w = weights;
           }
+          const c = at(context) + o.context;
           simd.matmul(
             w,
-            at(v!) + head,
-            at(context) + head,
+            x + o.q + o.v,
+            c,
             seq,
             seq,
             size,
             4 * seq,
             4,
             rowBytes,
-            rowBytes,
+            contextRowBytes,
+            0,
           );
         }
       }
     },
   });
   registerJsKernel(BACKWARD, {
-    outputShapes: ({ q, headMask }) => [q!.shape, q!.shape, q!.shape, headMask?.shape ?? [0]],
-    compute: (
-      { dy, q, k, v, probs, dropMask, headMask }: Inputs,
-      [dq, dk, dv, dHeadMask],
-      attrs,
-    ) => {
+    outputShapes: ({ qkv, headMask }) => [qkv!.shape, headMask?.shape ?? [0]],
+    compute: ({ dy, qkv, probs, dropMask, headMask }: Inputs, [dqkv, dHeadMask], attrs) => {
       const simd = kernels();
       const heads = attrs.heads as number;
       const scale = attrs.scale as number;
-      const { batch, seq, size, rowBytes, mapBytes } = layout(q!, heads);
+      const { batch, seq, size, rowBytes, contextRowBytes, mapBytes, head } = layout(qkv!, heads);
       const maskRows = headMask?.shape[0] ?? 1;
       const hm = headValue(headMask?.values.slice(), maskRows, heads);
       const dMask = new Float64Array(dHeadMask.length);
-      const dq0 = at(dq), dk0 = at(dk), dv0 = at(dv);
       const stride = (mapBytes + 15) & ~15;
       const scratch = simd.scratch(4 * size * seq + 3 * stride + 32);
       const valuesT = scratch; // [size, seq]
       const grad = scratch + ((4 * size * seq + 15) & ~15); // d(weights), then d(scores)
       const weights = grad + stride; // probs ∘ dropout ∘ head mask
       const dropped = weights + stride; // probs ∘ dropout (for the head mask's gradient)
+      const [x, dx, d] = [at(qkv!), at(dqkv), at(dy!)];
+      const n = seq * seq;
       for (let b = 0; b < batch; b++) {
         for (let h = 0; h < heads; h++) {
-          const head = b * seq * rowBytes + 4 * h * size;
-          const map = (b * heads + h) * mapBytes;
-          const p = at(probs!) + map;
-          const drop = dropMask ? at(dropMask) + map : 0;
-          const n = seq * seq;
+          const o = head(b, h);
+          const p = at(probs!) + (b * heads + h) * mapBytes;
+          const drop = dropMask ? at(dropMask) + (b * heads + h) * mapBytes : 0;
+          const dyHead = d + o.context;
           // d(weights) = dy_h v_hᵀ
-          simd.transpose(at(v!) + head, valuesT, seq, size, rowBytes);
-          simd.matmul(at(dy!) + head, valuesT, grad, seq, size, seq, rowBytes, 4, 4 * seq, 4 * seq);
+          simd.transpose(x + o.q + o.v, valuesT, seq, size, rowBytes);
+          simd.matmul(
+            dyHead,
+            valuesT,
+            grad,
+            seq,
+            size,
+            seq,
+            contextRowBytes,
+            4,
+            4 * seq,
+            4 * seq,
+            0,
+          );
           // dv_h = weightsᵀ dy_h
           let w = p;
           if (drop || hm(b, h) !== 1) {
@@ -124,15 +154,16 @@ function register(): void {
           }
           simd.matmul(
             w,
-            at(dy!) + head,
-            dv0 + head,
+            dyHead,
+            dx + o.q + o.v,
             seq,
             seq,
             size,
             4,
             4 * seq,
+            contextRowBytes,
             rowBytes,
-            rowBytes,
+            0,
           );
           if (headMask) {
             let pd = p;
@@ -145,10 +176,11 @@ function register(): void {
           // d(probs) = d(weights) ∘ dropout ∘ head mask; d(scores) through the softmax, scaled
           if (drop || hm(b, h) !== 1) simd.mulScale(grad, drop, grad, n, hm(b, h));
           simd.softmaxGradRows(p, grad, grad, seq, seq, scale);
+          // dq_h = d(scores) k_h, dk_h = d(scores)ᵀ q_h
           simd.matmul(
             grad,
-            at(k!) + head,
-            dq0 + head,
+            x + o.q + o.k,
+            dx + o.q,
             seq,
             seq,
             size,
@@ -156,11 +188,12 @@ function register(): void {
             4,
             rowBytes,
             rowBytes,
+            0,
           );
           simd.matmul(
             grad,
-            at(q!) + head,
-            dk0 + head,
+            x + o.q,
+            dx + o.q + o.k,
             seq,
             seq,
             size,
@@ -168,6 +201,7 @@ function register(): void {
             4 * seq,
             rowBytes,
             rowBytes,
+            0,
           );
         }
       }
@@ -176,7 +210,7 @@ function register(): void {
   });
 }
 
-/** What `attention` needs besides q, k and v. */
+/** What `attention` needs besides the projections. */
 export interface AttentionOptions {
   heads: number;
   /** Multiplies q kᵀ (1 / √head_dim). */
@@ -190,53 +224,41 @@ export interface AttentionOptions {
 }
 
 /**
- * The context `[batch, seq, heads * head_dim]` of multi-head attention over q, k, v in the same
- * layout; differentiable in q, k, v and the head mask. Needs the SIMD kernels (`simdKernels()`).
+ * The context `[batch, seq, heads * head_dim]` of multi-head attention over `qkv`, the q, k and
+ * v projections side by side (`[batch, seq, 3 * heads * head_dim]`); differentiable in `qkv`
+ * and the head mask. Needs the SIMD kernels (`simdKernels()`).
  *
  * @example
  * ```ts
- * const context = attention(q, k, v, { heads: 12, scale: 1 / Math.sqrt(8), keyBias });
+ * const context = attention(tf.concat([q, k, v], -1), { heads: 12, scale: 1 / Math.sqrt(8), keyBias });
  * ```
  */
-export function attention(
-  q: tf.Tensor,
-  k: tf.Tensor,
-  v: tf.Tensor,
-  options: AttentionOptions,
-): tf.Tensor {
+export function attention(qkv: tf.Tensor, options: AttentionOptions): tf.Tensor {
   register();
   const { heads, scale, keyBias, dropMask, headMask } = options;
   // The softmax is an output only while gradients are recorded (the backward reads it).
   const attrs = { heads, scale, keepProbs: tf.engine().state.gradientDepth > 0 };
-  const inputs = headMask ? [q, k, v, headMask] : [q, k, v];
+  const inputs = headMask ? [qkv, headMask] : [qkv];
   const op = tf.customGrad((...args: (tf.Tensor | ((t: tf.Tensor[]) => void))[]) => {
     const save = args.pop() as (t: tf.Tensor[]) => void;
-    const [qi, ki, vi, mask] = args as tf.Tensor[];
-    const [context, probs] = runJs(FORWARD, {
-      q: qi,
-      k: ki,
-      v: vi,
-      keyBias,
-      dropMask,
-      headMask: mask,
-    }, attrs);
-    const saved = [qi, ki, vi, probs, ...(dropMask ? [dropMask] : []), ...(mask ? [mask] : [])];
-    save(saved);
+    const [x, mask] = args as tf.Tensor[];
+    const [context, probs] = runJs(FORWARD, { qkv: x, keyBias, dropMask, headMask: mask }, attrs);
+    save([x, probs, ...(dropMask ? [dropMask] : []), ...(mask ? [mask] : [])]);
     return {
       value: context,
       gradFunc: (dy: tf.Tensor, kept: tf.Tensor[]) => {
-        const [sq, sk, sv, sp] = kept;
-        let i = 4;
+        const [sx, sp] = kept;
+        let i = 2;
         const sd = dropMask ? kept[i++] : undefined;
         const sm = mask ? kept[i++] : undefined;
-        const [dq, dk, dv, dMask] = runJs(
+        const [dqkv, dMask] = runJs(
           BACKWARD,
-          { dy, q: sq, k: sk, v: sv, probs: sp, dropMask: sd, headMask: sm },
+          { dy, qkv: sx, probs: sp, dropMask: sd, headMask: sm },
           attrs,
         );
-        if (sm) return [dq, dk, dv, dMask];
+        if (sm) return [dqkv, dMask];
         dMask.dispose();
-        return [dq, dk, dv];
+        return [dqkv];
       },
     };
   }) as unknown as (...t: tf.Tensor[]) => tf.Tensor;

@@ -11,7 +11,8 @@ export interface SimdKernels {
   /**
    * `C[m, n] = A[m, k] @ B[k, n]`, strides in bytes: `A[i, p]` at `a + i * rowStride + p *
    * colStride` (`4k, 4`: row-major; `4, 4m`: A stored as `[k, m]`), `B[p, j]` at `b + p *
-   * rowStrideB + 4j`, `C[i, j]` at `c + i * rowStrideC + 4j` (`4n`: row-major).
+   * rowStrideB + 4j`, `C[i, j]` at `c + i * rowStrideC + 4j` (`4n`: row-major). With
+   * `accumulate` 1, `C += A @ B`.
    */
   matmul(
     a: number,
@@ -24,6 +25,7 @@ export interface SimdKernels {
     colStride: number,
     rowStrideB: number,
     rowStrideC: number,
+    accumulate: 0 | 1,
   ): void;
   /** `dst[c, r] = src[r, c]` for `src` `[rows, cols]`, its rows `srcStride` bytes apart. */
   transpose(src: number, dst: number, rows: number, cols: number, srcStride: number): void;

@@ -72,7 +72,21 @@ function block(rows: number, cols: 8 | 4 | 1): string {
   const at = (base: string, r: number, unit: "rs" | "rsC") =>
     r === 0 ? v(base) : ptr(base, rowOffset(r, unit));
   const lines: string[] = [];
-  for (let r = 0; r < rows; r++) for (let q = 0; q < vectors; q++) lines.push(set(acc(r, q), zero));
+  lines.push(set("pc", ptr("crow", `(i32.shl ${v("j")} (i32.const 2))`)));
+  // Sums start at 0, or at C's values when accumulating (C += A @ B).
+  for (let r = 0; r < rows; r++) {
+    for (let q = 0; q < vectors; q++) {
+      const load = scalar
+        ? `(f32.load ${at("pc", r, "rsC")})`
+        : `(v128.load offset=${16 * q} ${at("pc", r, "rsC")})`;
+      lines.push(
+        set(
+          acc(r, q),
+          `(select (result ${scalar ? "f32" : "v128"}) ${load} ${zero} ${v("accumulate")})`,
+        ),
+      );
+    }
+  }
   lines.push(set("pa", v("arow")), set("pb", ptr("b", `(i32.shl ${v("j")} (i32.const 2))`)));
   lines.push(set("pe", ptr("arow", v("kc"))));
   const body: string[] = [];
@@ -105,7 +119,6 @@ function block(rows: number, cols: 8 | 4 | 1): string {
     ...body.map((l) => `  ${l}`),
     `  (br_if $k_${rows}_${cols} (i32.lt_u ${v("pa")} ${v("pe")})))))`,
   );
-  lines.push(set("pc", ptr("crow", `(i32.shl ${v("j")} (i32.const 2))`)));
   for (let r = 0; r < rows; r++) {
     for (let q = 0; q < vectors; q++) {
       const store = scalar ? "f32.store" : `v128.store offset=${16 * q}`;
@@ -150,10 +163,11 @@ function matmul(): string {
   return `
   ;; C[m, n] = A[m, k] @ B[k, n], float32, byte pointers and strides: A[i, p] at a + i * rs +
   ;; p * cs (rs = 4k, cs = 4: row-major; rs = 4, cs = 4m: A stored transposed), B[p, j] at
-  ;; b + p * rsB + 4j, C[i, j] at c + i * rsC + 4j (rsB = 4n, rsC = 4n: row-major).
+  ;; b + p * rsB + 4j, C[i, j] at c + i * rsC + 4j (rsB = 4n, rsC = 4n: row-major); with
+  ;; accumulate non-zero, C += A @ B.
   (func $matmul (export "matmul") (param $a i32) (param $b i32) (param $c i32)
       (param $m i32) (param $k i32) (param $n i32) (param $rs i32) (param $cs i32)
-      (param $rsB i32) (param $rsC i32)
+      (param $rsB i32) (param $rsC i32) (param $accumulate i32)
     (local $i i32) (local $j i32) (local $kc i32) (local $arow i32)
     (local $rs2 i32) (local $rs3 i32) (local $rsC2 i32) (local $rsC3 i32)
     (local $crow i32) (local $pa i32) (local $pb i32) (local $pc i32) (local $pe i32)

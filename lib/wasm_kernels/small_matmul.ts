@@ -6,6 +6,9 @@
 
 import type { SimdKernels } from "./simd_kernels.ts";
 
+/** Rows of the shared dimension per pass of a weight's gradient (see `simdBatchedMatMul`). */
+const K_CHUNK = 256;
+
 /** Per-entry multiply-adds (m * k * n) up to which `smallBatchedMatMul` beats XNNPACK. */
 export const SMALL_MATMUL_MAX_MACS = 32 * 1024;
 
@@ -127,6 +130,33 @@ export function simdBatchedMatMul(
 ): void {
   const { batchA, batchB, m, k, n, transposeA, transposeB } = shape;
   const batch = Math.max(batchA, batchB);
+  if (batch === 1 && transposeA && !transposeB) {
+    // A weight's gradient aᵀ b (a [k, m], b [k, n]). The operand read row by row for every
+    // block of output rows is the narrower one (n ≤ m: b; else a, computing (bᵀ a)ᵀ and
+    // transposing it into place), and k goes in chunks of K_CHUNK rows summed into the output,
+    // so that what is re-read stays in cache.
+    const swap = n > m;
+    const [rows, cols, left, right] = swap ? [n, m, b, a] : [m, n, a, b];
+    const target = swap ? simd.scratch(4 * n * m) : out;
+    for (let p = 0; p < k; p += K_CHUNK) {
+      const chunk = Math.min(K_CHUNK, k - p);
+      simd.matmul(
+        left + 4 * p * rows,
+        right + 4 * p * cols,
+        target,
+        rows,
+        chunk,
+        cols,
+        4,
+        4 * rows,
+        4 * cols,
+        4 * cols,
+        p === 0 ? 0 : 1,
+      );
+    }
+    if (swap) simd.transpose(target, out, n, m, 4 * m);
+    return;
+  }
   // A transposed is read in place (strided); B transposed is copied row-major first.
   const bRows = transposeB ? simd.scratch(4 * k * n) : 0;
   const [rowStride, colStride] = transposeA ? [4, 4 * m] : [4 * k, 4];
@@ -137,6 +167,6 @@ export function simdBatchedMatMul(
       if (e === 0 || batchB > 1) simd.transpose(bAt, bRows, n, k, 4 * k);
       bAt = bRows;
     }
-    simd.matmul(aAt, bAt, out + e * 4 * m * n, m, k, n, rowStride, colStride, 4 * n, 4 * n);
+    simd.matmul(aAt, bAt, out + e * 4 * m * n, m, k, n, rowStride, colStride, 4 * n, 4 * n, 0);
   }
 }
