@@ -127,7 +127,7 @@ export function registerWasmFixes(): void {
       kernelFunc: threadsPerSize(
         name === "_FusedMatMul"
           ? transposeFirst(batchedBiasApart(original.kernelFunc))
-          : smallInJavaScript(transposeFirst(batchesThroughXnnpack(original.kernelFunc))),
+          : smallAndWeightGradients(transposeFirst(batchesThroughXnnpack(original.kernelFunc))),
       ),
       setupFunc: original.setupFunc, // binds the wasm functions when the backend starts
     });
@@ -186,10 +186,10 @@ const WEIGHT_GRADIENT_MAX_MACS = 64 * 1024 * 1024;
 
 /**
  * Batched products of small matrices (up to `SMALL_MATMUL_MAX_MACS` multiply-adds each) and
- * weight gradients (transposed `a`, one matrix), on the SIMD kernels (or, without them, small products
- * in JavaScript) on the operands' wasm memory, transposes included (fast path).
+ * weight gradients (transposed `a`, one matrix) on the SIMD kernels (without them: the small
+ * products in JavaScript), on the operands' wasm memory, transposes included (fast path).
  */
-function smallInJavaScript(kernel: KernelFunc): KernelFunc {
+function smallAndWeightGradients(kernel: KernelFunc): KernelFunc {
   return (args: KernelArgs) => {
     const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
     const attrs = args.attrs as { transposeA?: boolean; transposeB?: boolean };
@@ -258,7 +258,7 @@ function columnSums(kernel: KernelFunc): KernelFunc {
 
 /**
  * `gather` of whole rows (axis 0, float32, e.g. embeddings) as row copies in JavaScript (fast
- * path); wasm's kernel took ~1.2 ms for 1,600 rows of 96 values.
+ * path); wasm's kernel took 4.0 ms for the two gathers of an evaluation batch of 32 x 44 tokens.
  */
 function gatherRows(kernel: KernelFunc): KernelFunc {
   return (args: KernelArgs) => {
