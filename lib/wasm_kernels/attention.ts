@@ -70,26 +70,28 @@ function register(): void {
       const scale = attrs.scale as number;
       const { batch, seq, size, rowBytes, contextRowBytes, mapBytes, head } = layout(qkv!, heads);
       const hm = headValue(headMask?.values.slice(), headMask?.shape[0] ?? 1, heads);
+      // Offsets first: the scratch area may grow memory (and detach views of unshared memory).
+      const [x, bias, ctx] = [at(qkv!), at(keyBias!), at(context)];
+      const [kept, drops] = [attrs.keepProbs ? at(probs) : 0, dropMask ? at(dropMask) : 0];
       const stride = (mapBytes + 15) & ~15;
       const scratch = simd.scratch(4 * size * seq + 2 * stride + 32);
       const keysT = scratch; // [size, seq]
       const weights = scratch + ((4 * size * seq + 15) & ~15); // [seq, seq]
       const probsHere = weights + stride; // the softmax when not kept for the gradient
-      const x = at(qkv!);
       for (let b = 0; b < batch; b++) {
         for (let h = 0; h < heads; h++) {
           const o = head(b, h);
           const map = (b * heads + h) * mapBytes;
           simd.transpose(x + o.q + o.k, keysT, seq, size, rowBytes);
-          const p = attrs.keepProbs ? at(probs) + map : probsHere;
+          const p = attrs.keepProbs ? kept + map : probsHere;
           simd.matmul(x + o.q, keysT, p, seq, size, seq, rowBytes, 4, 4 * seq, 4 * seq, 0);
-          simd.softmaxRows(p, at(keyBias!) + 4 * b * seq, p, seq, seq, scale);
+          simd.softmaxRows(p, bias + 4 * b * seq, p, seq, seq, scale);
           let w = p;
           if (dropMask || hm(b, h) !== 1) {
-            simd.mulScale(p, dropMask ? at(dropMask) + map : 0, weights, seq * seq, hm(b, h));
+            simd.mulScale(p, dropMask ? drops + map : 0, weights, seq * seq, hm(b, h));
             w = weights;
           }
-          const c = at(context) + o.context;
+          const c = ctx + o.context;
           simd.matmul(
             w,
             x + o.q + o.v,
@@ -117,19 +119,21 @@ function register(): void {
       const maskRows = headMask?.shape[0] ?? 1;
       const hm = headValue(headMask?.values.slice(), maskRows, heads);
       const dMask = new Float64Array(dHeadMask.length);
+      // Offsets first: the scratch area may grow memory (and detach views of unshared memory).
+      const [x, dx, d] = [at(qkv!), at(dqkv), at(dy!)];
+      const [probs0, drops] = [at(probs!), dropMask ? at(dropMask) : 0];
       const stride = (mapBytes + 15) & ~15;
       const scratch = simd.scratch(4 * size * seq + 3 * stride + 32);
       const valuesT = scratch; // [size, seq]
       const grad = scratch + ((4 * size * seq + 15) & ~15); // d(weights), then d(scores)
       const weights = grad + stride; // probs ∘ dropout ∘ head mask
       const dropped = weights + stride; // probs ∘ dropout (for the head mask's gradient)
-      const [x, dx, d] = [at(qkv!), at(dqkv), at(dy!)];
       const n = seq * seq;
       for (let b = 0; b < batch; b++) {
         for (let h = 0; h < heads; h++) {
           const o = head(b, h);
-          const p = at(probs!) + (b * heads + h) * mapBytes;
-          const drop = dropMask ? at(dropMask) + (b * heads + h) * mapBytes : 0;
+          const p = probs0 + (b * heads + h) * mapBytes;
+          const drop = dropMask ? drops + (b * heads + h) * mapBytes : 0;
           const dyHead = d + o.context;
           // d(weights) = dy_h v_hᵀ
           simd.transpose(x + o.q + o.v, valuesT, seq, size, rowBytes);

@@ -107,7 +107,10 @@ export interface SimdKernels {
 
 /** The parts of the wasm backend's Emscripten module the kernels need. */
 export interface EmscriptenMemory {
+  /** The memory in threaded builds (shared with the workers) … */
   wasmMemory?: WebAssembly.Memory;
+  /** … and in single-threaded ones, as the module's export. */
+  asm?: { memory?: WebAssembly.Memory };
   _malloc(bytes: number): number;
   _free(pointer: number): void;
 }
@@ -125,8 +128,11 @@ let installed: SimdKernels | undefined;
  */
 export async function installSimdKernels(wasm: EmscriptenMemory): Promise<boolean> {
   if (installed) return true;
-  const memory = wasm.wasmMemory;
-  if (!memory) return false;
+  const memory = wasm.wasmMemory ?? wasm.asm?.memory;
+  if (!memory) {
+    console.error("SIMD kernels unavailable (the wasm backend's memory was not found)");
+    return false;
+  }
   try {
     const wabt = await wabtInit();
     const parsed = wabt.parseWat(
