@@ -223,6 +223,7 @@ Deno.test("attention kernel: context and gradients (q, k, v, head mask) equal th
     [[3, 5, 2, 4], false, false, 1],
     [[1, 1, 2, 8], false, true, 1],
     [[2, 13, 4, 8], true, false, 0],
+    [[2, 6, 3, 6], true, true, 2], // head size 6: the vector loops' tails
   ];
   for (const [[batch, seq, heads, size], pad, drop, maskRows] of cases) {
     const run = (kernel: boolean) => () =>
