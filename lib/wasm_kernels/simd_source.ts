@@ -1,8 +1,9 @@
 // The WebAssembly text of the engine's SIMD kernels (128-bit `f32x4`, as XNNPACK's wasm build):
-// small matrix products for attention, GELU and its gradient, and the AdamW update. They run on
-// the wasm backend's own memory (imported), so a kernel reads and writes tensors where they lie.
-// The matmul's register blocks are generated (4 rows x 8, 4 or 1 columns, then 1 row), which
-// keeps the text short and every block the same loop.
+// a matmul with strided operands (attention's per-head products, weight gradients), transpose,
+// softmax rows and their gradient, GELU and its gradient, LayerNorm and its gradient, column
+// sums and the AdamW update. They run on the wasm backend's own memory (imported), so a kernel
+// reads and writes tensors where they lie. The text is generated: the matmul's register blocks
+// (4 rows x 8, 4 or 1 columns, then 1 row), exp inlined where it is used, constants hoisted.
 
 /** Float32 constants of the kernels: exp's range reduction and erf's rational approximation. */
 const LOG2E = 1.4426950408889634;
@@ -10,7 +11,15 @@ const LN2_HI = 0.693145751953125; // ln 2 split in two, as Cephes does
 const LN2_LO = 1.428606765330187e-6;
 // erf(z) ≈ z P(z²) / Q(z²) on z clamped to [-4, 4] (beyond, erf is ±1 in float32): the
 // rational approximation Eigen and XLA use for float32 erf, |error| < 7e-8.
-/** Coefficients of P (z^1, z^3, …, z^13) and Q (z^0, z^2, …, z^8). */
+/**
+ * Coefficients of P (z^1, z^3, …, z^13); `ERF_Q` holds Q's (z^0, z^2, …, z^8).
+ *
+ * @example
+ * ```ts
+ * const horner = (c: number[], z2: number) => c.reduceRight((acc, k) => acc * z2 + k, 0);
+ * const erf = (z: number) => z * horner(ERF_P, z * z) / horner(ERF_Q, z * z); // |z| ≤ 4
+ * ```
+ */
 export const ERF_P = [
   -1.60960333262415e-02,
   -2.95459980854025e-03,
@@ -20,6 +29,7 @@ export const ERF_P = [
   2.77068142495902e-08,
   -2.72614225801306e-10,
 ];
+/** Coefficients of Q (z^0, z^2, …, z^8), the denominator of erf's approximation (see ERF_P). */
 export const ERF_Q = [
   -1.42647390514189e-02,
   -7.37332916720468e-03,
