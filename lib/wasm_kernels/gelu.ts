@@ -4,7 +4,7 @@
 // approximation (lib/wasm_kernels/simd_source.ts), within 7e-8 of the exact function.
 import * as tf from "@tensorflow/tfjs";
 import { type KernelInput, registerJsKernel, runJs } from "./js_kernel.ts";
-import { simdKernels } from "./simd_kernels.ts";
+import { simdKernelsFor } from "./simd_kernels.ts";
 import { ERF_P, ERF_Q } from "./simd_source.ts";
 
 const FORWARD = "PruningLabGelu";
@@ -23,8 +23,8 @@ function cdfAndSlope(x: number): [number, number] {
 
 /** Runs the SIMD kernel on the whole vectors of `x` (wasm memory); returns how many it did. */
 function simdPart(x: KernelInput, dy: KernelInput | undefined, out: Float32Array): number {
-  const simd = simdKernels();
-  if (!simd || x.values.buffer !== simd.memory.buffer) return 0;
+  const simd = simdKernelsFor(x.values);
+  if (!simd) return 0;
   const count = x.values.length & ~3;
   simd.gelu(x.values.byteOffset, dy ? dy.values.byteOffset : 0, out.byteOffset, count);
   return count;

@@ -4,7 +4,7 @@
 // SIMD kernels when they are installed (float32 sums), else in JavaScript (float64 sums).
 import * as tf from "@tensorflow/tfjs";
 import { type KernelInput, registerJsKernel, runJs } from "./js_kernel.ts";
-import { simdKernels } from "./simd_kernels.ts";
+import { simdKernelsFor } from "./simd_kernels.ts";
 
 const FORWARD = "PruningLabLayerNorm";
 const BACKWARD = "PruningLabLayerNormGrad";
@@ -24,8 +24,8 @@ function register(): void {
     compute: ({ x, gamma, beta }: Inputs, [y, mean, rstd], attrs) => {
       const eps = attrs.epsilon as number;
       const d = gamma!.values.length;
-      const simd = simdKernels();
-      if (simd && x!.values.buffer === simd.memory.buffer) {
+      const simd = simdKernelsFor(x!.values);
+      if (simd) {
         const at = (a: Float32Array) => a.byteOffset;
         simd.layerNormRows(
           at(x!.values),
@@ -65,8 +65,8 @@ function register(): void {
     outputShapes: ({ x, gamma }) => [x!.shape, gamma!.shape, gamma!.shape],
     compute: ({ dy, x, gamma, mean, rstd }: Inputs, [dx, dgamma, dbeta]) => {
       const d = gamma!.values.length;
-      const simd = simdKernels();
-      if (simd && x!.values.buffer === simd.memory.buffer) {
+      const simd = simdKernelsFor(x!.values);
+      if (simd) {
         const at = (a: Float32Array) => a.byteOffset;
         dgamma.fill(0);
         dbeta.fill(0);

@@ -151,17 +151,7 @@ export async function installSimdKernels(wasm: EmscriptenMemory): Promise<boolea
     let area = 0;
     let areaBytes = 0;
     installed = {
-      matmul: exports.matmul,
-      transpose: exports.transpose,
-      gelu: exports.gelu,
-      adamw: exports.adamw,
-      softmaxRows: exports.softmaxRows,
-      softmaxGradRows: exports.softmaxGradRows,
-      mulScale: exports.mulScale,
-      dot: exports.dot,
-      columnSums: exports.columnSums,
-      layerNormRows: exports.layerNormRows,
-      layerNormGradRows: exports.layerNormGradRows,
+      ...exports,
       memory,
       scratch(bytes: number): number {
         if (bytes > areaBytes) {
@@ -192,4 +182,20 @@ export async function installSimdKernels(wasm: EmscriptenMemory): Promise<boolea
  */
 export function simdKernels(): SimdKernels | undefined {
   return engineMode() === "fast" ? installed : undefined;
+}
+
+/**
+ * The SIMD kernels when `values` (a kernel's input, as `registerJsKernel` hands it) lies in the
+ * backend's memory, so that its byte offset is a pointer they can use; else `undefined` (cpu
+ * backend, reference path, kernels not installed).
+ *
+ * @example
+ * ```ts
+ * const simd = simdKernelsFor(x.values);
+ * if (simd) simd.gelu(x.values.byteOffset, 0, y.byteOffset, x.values.length & ~3);
+ * ```
+ */
+export function simdKernelsFor(values: Float32Array): SimdKernels | undefined {
+  const simd = simdKernels();
+  return simd && values.buffer === simd.memory.buffer ? simd : undefined;
 }
