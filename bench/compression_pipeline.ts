@@ -10,19 +10,19 @@
 //   deno run -A bench/compression_pipeline.ts [--rounds 20] [--skip-base] [--heads 0.6] [--ffn 0.9]
 import { parseArgs } from "node:util";
 import * as ort from "onnxruntime-node";
-import { initTf, tf } from "lib/tf.ts";
+import { initTf, tf } from "lib/engine/tf.ts";
 import { distilbertBaseConfig, ffnDims, headCounts } from "lib/model/config.ts";
 import { DistilBertForSequenceClassification } from "lib/model/distilbert.ts";
-import { EMBEDDED_MODEL, loadModel } from "lib/models.ts";
-import { loadSst2 } from "lib/sst2.ts";
-import { readLabelledFile } from "lib/labelled_file.ts";
-import { REVIEWS_CSV } from "lib/paths.ts";
-import { quantile } from "lib/evaluation.ts";
-import type { TextTokenizer } from "lib/tokenizer.ts";
+import { EMBEDDED_MODEL, loadModel } from "lib/model/loading.ts";
+import { loadSst2 } from "lib/data/sst2.ts";
+import { readLabelledFile } from "lib/data/labelled_file.ts";
+import { REVIEWS_CSV } from "lib/io/paths.ts";
+import { quantile } from "lib/evaluation/evaluation.ts";
+import type { TextTokenizer } from "lib/data/tokenizer.ts";
 import { calibrationBatches, disposeBatches } from "lib/importance/calibration.ts";
 import { gradientImportance } from "lib/importance/gradient.ts";
 import { taylorFfnImportance } from "lib/importance/taylor.ts";
-import { budgetsFromSensitivity, sensitivityScan } from "lib/sensitivity.ts";
+import { budgetsFromSensitivity, sensitivityScan } from "lib/prune/sensitivity.ts";
 import { lowestPerLayer } from "lib/prune/plan.ts";
 import { pruneHeads } from "lib/prune/heads.ts";
 import { pruneFfnNeurons } from "lib/prune/ffn.ts";
@@ -32,16 +32,16 @@ import {
   disposeTrainingBatches,
   distil,
   distillationBatches,
-} from "lib/distillation.ts";
+} from "lib/training/distillation.ts";
 import {
   pruneVocabulary,
   specialTokenIds,
   tokenCounts,
   tokensToKeep,
 } from "lib/prune/vocabulary.ts";
-import { exportOnnx } from "lib/onnx_export.ts";
-import { exportOnnxInt8 } from "lib/onnx_quantize.ts";
-import { accuracyOf, predictor } from "lib/predict.ts";
+import { exportOnnx } from "lib/deploy/onnx_export.ts";
+import { exportOnnxInt8 } from "lib/deploy/quantize.ts";
+import { accuracyOf, predictor } from "lib/evaluation/predict.ts";
 
 const { values: args } = parseArgs({
   // Imported by bench/forward_bench.ts: its own flags are not ours.

@@ -3,9 +3,9 @@
 // path (the engine before lib/wasm_kernels/), interleaved step by step so both see the same
 // machine load; a per-kernel profile of one step and of one evaluation batch on each; and the
 // evaluation of the 872 SST-2 dev sentences on tfjs and on onnxruntime.
-import { type EngineMode, setEngineMode } from "lib/engine_mode.ts";
-import { forwardFlops } from "lib/flops.ts";
-import { predictor, predictProbabilities } from "lib/predict.ts";
+import { type EngineMode, setEngineMode } from "lib/engine/mode.ts";
+import { forwardFlops } from "lib/evaluation/flops.ts";
+import { predictor, predictProbabilities } from "lib/evaluation/predict.ts";
 import { type KernelProfile, profileKernels } from "./kernel_profile.ts";
 import { embeddedWorkload, trainer } from "./embedded_workload.ts";
 

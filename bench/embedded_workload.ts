@@ -2,13 +2,13 @@
 // 32 of SST-2 train sentences of similar length: forward, backward, AdamW) and its evaluation
 // on the 872 SST-2 dev sentences, on tfjs (as notebooks and tools/train_model.ts run them).
 import seedrandom from "seedrandom";
-import { tf } from "lib/tf.ts";
-import { AdamW } from "lib/adamw.ts";
-import { lengthBucketedBatches } from "lib/batches.ts";
-import { EMBEDDED_MODEL, loadModel } from "lib/models.ts";
+import { tf } from "lib/engine/tf.ts";
+import { AdamW } from "lib/training/adamw.ts";
+import { lengthBucketedBatches } from "lib/data/batches.ts";
+import { EMBEDDED_MODEL, loadModel } from "lib/model/loading.ts";
 import type { DistilBertForSequenceClassification } from "lib/model/distilbert.ts";
-import { loadSst2 } from "lib/sst2.ts";
-import type { TextTokenizer } from "lib/tokenizer.ts";
+import { loadSst2 } from "lib/data/sst2.ts";
+import type { TextTokenizer } from "lib/data/tokenizer.ts";
 
 /** The embedded model, its tokenizer, training batches and dev sentences. */
 export interface EmbeddedWorkload {

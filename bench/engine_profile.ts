@@ -1,9 +1,9 @@
 // `deno run -A bench/engine_profile.ts [--reference]`: the per-kernel profile of one training
 // step (forward, backward, AdamW) and one evaluation batch (B=32) of the embedded model on real
 // SST-2 lengths, on the fast engine path (or the reference path), with median times over steps.
-import { initTf } from "lib/tf.ts";
-import { setEngineMode } from "lib/engine_mode.ts";
-import { predictProbabilities } from "lib/predict.ts";
+import { initTf } from "lib/engine/tf.ts";
+import { setEngineMode } from "lib/engine/mode.ts";
+import { predictProbabilities } from "lib/evaluation/predict.ts";
 import { profileKernels, profileTable } from "./kernel_profile.ts";
 import { embeddedWorkload, trainer } from "./embedded_workload.ts";
 

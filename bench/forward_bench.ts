@@ -16,16 +16,16 @@
 // Reference measured elsewhere on this kind of machine at B=16, S=64 (issue 8): PyTorch
 // (2 threads) 253 ms, onnxruntime-node 242 ms, tfjs-wasm ~2650 ms.
 import * as ort from "onnxruntime-node";
-import { backendThreads, initTf, tf } from "lib/tf.ts";
+import { backendThreads, initTf, tf } from "lib/engine/tf.ts";
 import { distilbertBaseConfig, ffnDims, headCounts } from "lib/model/config.ts";
 import { DistilBertForSequenceClassification } from "lib/model/distilbert.ts";
-import { useBatchedXnnpack, useTransposeFirst } from "lib/wasm_fixes.ts";
-import { setEngineMode } from "lib/engine_mode.ts";
+import { useBatchedXnnpack, useTransposeFirst } from "lib/engine/fixes.ts";
+import { setEngineMode } from "lib/engine/mode.ts";
 import { medianMs, onnxruntimeMatMulGflops, tfjsMatMulGflops } from "./matmul_peak.ts";
 import { measureEmbedded } from "./embedded_speed.ts";
 import { profileTable } from "./kernel_profile.ts";
-import { forwardFlops } from "lib/flops.ts";
-import { exportOnnx } from "lib/onnx_export.ts";
+import { forwardFlops } from "lib/evaluation/flops.ts";
+import { exportOnnx } from "lib/deploy/onnx_export.ts";
 import { pruneHeads } from "lib/prune/heads.ts";
 import { pruneFfnNeurons } from "lib/prune/ffn.ts";
 

@@ -2,7 +2,7 @@
 // with a timer, so one run says how many ops of each type ran, how long they took inside the
 // kernels, how many tensors they allocated, and how much time went elsewhere (JavaScript: the
 // engine's bookkeeping, the gradient tape, shape checks, our own code).
-import { tf } from "lib/tf.ts";
+import { tf } from "lib/engine/tf.ts";
 
 /** One kernel type's share of a profiled run. */
 export interface KernelRow {

@@ -3,7 +3,7 @@
 // share of it it reaches) and the same product on the tfjs engine in use.
 import * as ort from "onnxruntime-node";
 import onnxProto from "onnx-proto";
-import { tf } from "lib/tf.ts";
+import { tf } from "lib/engine/tf.ts";
 
 // deno-lint-ignore no-explicit-any
 const onnx = (onnxProto as any).onnx;

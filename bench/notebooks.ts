@@ -7,8 +7,8 @@
 //     [--cell-seconds 600]
 import { parseArgs } from "node:util";
 import { join } from "node:path";
-import { PROJECT_ROOT } from "lib/paths.ts";
-import { readNotebook } from "lib/grader/notebook.ts";
+import { PROJECT_ROOT } from "lib/io/paths.ts";
+import { readNotebook } from "lib/notebook/ipynb.ts";
 import { codeCells, runTimed } from "../tools/kernel_run.ts";
 
 const { values: args } = parseArgs({

@@ -9,18 +9,18 @@
 //   deno run -A bench/pretrained_pruning.ts [--model distilbert-sst2-minilm] [--steps 300]
 import { parseArgs } from "node:util";
 import { basename, join } from "node:path";
-import { initTf, tf } from "lib/tf.ts";
-import { loadModel } from "lib/models.ts";
+import { initTf, tf } from "lib/engine/tf.ts";
+import { loadModel } from "lib/model/loading.ts";
 import type { DistilBertForSequenceClassification } from "lib/model/distilbert.ts";
-import { loadSst2 } from "lib/sst2.ts";
-import { accuracyOf, predictProbabilities } from "lib/predict.ts";
+import { loadSst2 } from "lib/data/sst2.ts";
+import { accuracyOf, predictProbabilities } from "lib/evaluation/predict.ts";
 import { ablationImportance } from "lib/importance/ablation.ts";
 import { entropyImportance } from "lib/importance/entropy.ts";
 import { gradientImportance } from "lib/importance/gradient.ts";
 import { calibrationBatches, disposeBatches } from "lib/importance/calibration.ts";
 import { pruneHeads, type PruningPlan } from "lib/prune/heads.ts";
-import { AdamW } from "lib/adamw.ts";
-import { OUT_DIR } from "lib/paths.ts";
+import { AdamW } from "lib/training/adamw.ts";
+import { OUT_DIR } from "lib/io/paths.ts";
 
 const { values: args } = parseArgs({
   options: {

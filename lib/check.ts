@@ -1,10 +1,10 @@
 // The in-notebook `check("<todo id>")`: runs that TODO's check on the names the student's
 // cells defined in the running kernel, on inputs drawn fresh for this call, and shows
 // ✅/❌, points and the message.
-import { type CheckDefinition, type CheckResult, runCheck } from "./grader/checks.ts";
-import { courseChecks } from "./checks/mod.ts";
-import { fixtures, freshSeed } from "./grader/fixtures.ts";
-import { localStudent } from "./grader/local_student.ts";
+import { type CheckDefinition, type CheckResult, runCheck } from "./grader/api/check.ts";
+import { courseChecks } from "./course/checks/mod.ts";
+import { fixtures, freshSeed } from "./grader/api/fixtures.ts";
+import { localStudent } from "./grader/api/local_student.ts";
 
 /** A check's outcome, displayed in Jupyter as one line. */
 export interface CheckReport extends CheckResult {

@@ -3,9 +3,9 @@
 // prose are markdown, and the output-order fix is inert outside a Jupyter kernel.
 import { assert } from "./helpers/assert.ts";
 import { launchChromium } from "./helpers/browser.ts";
-import { figureHtml, md, plot, PLOTLY_MIME, table } from "lib/display.ts";
-import { plotlyJsPath, plotlyUrl } from "lib/plotly_server.ts";
-import { keepOutputsWithTheirCell } from "lib/jupyter_outputs.ts";
+import { figureHtml, md, plot, PLOTLY_MIME, table } from "lib/notebook/display.ts";
+import { plotlyJsPath, plotlyUrl } from "lib/notebook/plotly_server.ts";
+import { keepOutputsWithTheirCell } from "lib/notebook/jupyter_outputs.ts";
 
 const DISPLAY = Symbol.for("Jupyter.display");
 // deno-lint-ignore no-explicit-any

@@ -2,11 +2,11 @@
 // accuracy reproduced (within 0.5 point) whenever an SST-2 source exists.
 import { join } from "node:path";
 import { assert } from "./helpers/assert.ts";
-import { initTf } from "lib/tf.ts";
-import { EMBEDDED_MODEL, loadModel, MODELS_DIR } from "lib/models.ts";
+import { initTf } from "lib/engine/tf.ts";
+import { EMBEDDED_MODEL, loadModel, MODELS_DIR } from "lib/model/loading.ts";
 import { headCounts } from "lib/model/config.ts";
-import { loadSst2 } from "lib/sst2.ts";
-import { accuracyOf, predictProbabilities } from "lib/predict.ts";
+import { loadSst2 } from "lib/data/sst2.ts";
+import { accuracyOf, predictProbabilities } from "lib/evaluation/predict.ts";
 
 await initTf();
 const dir = join(MODELS_DIR, EMBEDDED_MODEL);

@@ -4,11 +4,11 @@ import { runTool } from "./helpers/tool.ts";
 import { assert } from "./helpers/assert.ts";
 import { TINY } from "./helpers/paths.ts";
 import { bertVocab } from "./helpers/bert_vocab.ts";
-import { initTf } from "lib/tf.ts";
+import { initTf } from "lib/engine/tf.ts";
 import { loadDistilBert } from "lib/model/io.ts";
-import { loadTokenizer } from "lib/tokenizer.ts";
-import { evaluateClassifier, quantile } from "lib/evaluation.ts";
-import { accuracyOf, predictProbabilities } from "lib/predict.ts";
+import { loadTokenizer } from "lib/data/tokenizer.ts";
+import { evaluateClassifier, quantile } from "lib/evaluation/evaluation.ts";
+import { accuracyOf, predictProbabilities } from "lib/evaluation/predict.ts";
 
 await initTf();
 

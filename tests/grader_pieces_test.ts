@@ -1,21 +1,21 @@
 // The grading core's pieces on their own: reading results as plain data, fresh fixtures, the
 // delegation counters, local probes, folder names and escaping in reports.
 import { assert } from "./helpers/assert.ts";
-import { plain, runProbe } from "lib/grader/probe.ts";
-import { fixtures } from "lib/grader/fixtures.ts";
+import { plain, runProbe } from "lib/grader/shared/probe.ts";
+import { fixtures } from "lib/grader/api/fixtures.ts";
 import {
   COURSE_REFERENCES,
   courseReference,
   installReferenceCounters,
   REFERENCE_SLOT_COUNT,
   referenceCalls,
-} from "lib/grader/delegation.ts";
-import { localStudent } from "lib/grader/local_student.ts";
-import { call, expectEqual, runCheck, sameValue, value } from "lib/grader/checks.ts";
-import { escapeMarkdown, FolderNames } from "lib/grader/report.ts";
-import { spearman } from "lib/stats.ts";
-import { initTf, tf } from "lib/tf.ts";
-import checks03 from "lib/checks/03_head_importance.ts";
+} from "lib/course/reference.ts";
+import { localStudent } from "lib/grader/api/local_student.ts";
+import { call, expectEqual, runCheck, sameValue, value } from "lib/grader/api/check.ts";
+import { escapeMarkdown, FolderNames } from "lib/grader/parent/report.ts";
+import { spearman } from "lib/evaluation/stats.ts";
+import { initTf, tf } from "lib/engine/tf.ts";
+import checks03 from "lib/course/checks/03_head_importance.ts";
 
 Deno.test("plain(): typed arrays, tensors, maps, odd numbers and hostile objects become data", async () => {
   await initTf();

@@ -7,14 +7,14 @@ import Papa from "papaparse";
 import { runTool } from "./helpers/tool.ts";
 import { assert } from "./helpers/assert.ts";
 import { ROOT } from "./helpers/paths.ts";
-import { formatNotebook, type Notebook, readNotebook, sourceOf } from "lib/grader/notebook.ts";
-import { releaseNotebook, stubRegions } from "lib/grader/release.ts";
-import { notebookToModule } from "lib/grader/module.ts";
-import { gradeSubmission, loadCheckSources } from "lib/grader/grade.ts";
-import { runCheck } from "lib/grader/checks.ts";
-import { fixtures, freshSeed } from "lib/grader/fixtures.ts";
-import { localStudent } from "lib/grader/local_student.ts";
-import { ANSWER_PLACEHOLDER, WRITTEN_QUESTIONS } from "lib/checks/written_questions.ts";
+import { formatNotebook, type Notebook, readNotebook, sourceOf } from "lib/notebook/ipynb.ts";
+import { releaseNotebook, stubRegions } from "lib/grader/assign/release.ts";
+import { notebookToModule } from "lib/grader/parent/module.ts";
+import { gradeSubmission, loadCheckSources } from "lib/grader/parent/grade.ts";
+import { runCheck } from "lib/grader/api/check.ts";
+import { fixtures, freshSeed } from "lib/grader/api/fixtures.ts";
+import { localStudent } from "lib/grader/api/local_student.ts";
+import { ANSWER_PLACEHOLDER, WRITTEN_QUESTIONS } from "lib/course/written_questions.ts";
 import { releaseAll } from "../tools/release.ts";
 import { codeCells, runInKernel } from "../tools/kernel_run.ts";
 
@@ -134,7 +134,7 @@ Deno.test("notebook -> module: last declaration wins, helpers in untagged cells 
     nbformat_minor: 5,
     metadata: {},
     cells: [
-      { ...cell('import { tf } from "lib/tf.ts";'), metadata: { pruning_lab: { setup: true } } },
+      { ...cell('import { tf } from "lib/engine/tf.ts";'), metadata: { pruning_lab: { setup: true } } },
       cell("function mean(xs: number[]) { return 0; }", "00.mean"),
       cell("const twice = (x: number) => 2 * x;\nfunction half(x: number) { return x / 2; }"),
       cell(
@@ -174,7 +174,7 @@ Deno.test("the solution scores full marks; the released stubs score 0 with 'not 
 });
 
 Deno.test("every course notebook: the solution scores full marks, the released stub 0 with 'not implemented yet'", async () => {
-  const sources = await loadCheckSources([join(ROOT, "lib", "checks", "mod.ts")]);
+  const sources = await loadCheckSources([join(ROOT, "lib", "course", "checks", "mod.ts")]);
   const names = [...Deno.readDirSync(join(ROOT, "solutions"))].filter((e) =>
     e.name.endsWith(".ipynb")
   ).map((e) => e.name);

@@ -22,7 +22,7 @@ function zipModes(zip: Uint8Array): Map<string, number> {
 }
 
 /** An instructor's hidden check for notebook 01 (the bundle must grade it). */
-const HIDDEN_CHECK = `import { call, defineChecks, expectClose, value } from "lib/grader/checks.ts";
+const HIDDEN_CHECK = `import { call, defineChecks, expectClose, value } from "lib/grader/api/check.ts";
 export default defineChecks([{
   id: "01.size_mb.hidden",
   points: 1,
@@ -59,7 +59,7 @@ Deno.test("the Gradescope bundle sets up and grades a correct, a stub and an emp
     assert.strictEqual(modes.get("setup.sh"), 0o755);
     assert.strictEqual(modes.get("run_autograder"), 0o755);
     assert.ok(modes.has("hidden_checks/01_hidden.ts"), "hidden checks are in the bundle");
-    assert.ok(modes.has("deno.lock") && modes.has("lib/checks/mod.ts"));
+    assert.ok(modes.has("deno.lock") && modes.has("lib/course/checks/mod.ts"));
     assert.ok(![...modes.keys()].some((f) => f.startsWith("tests/fixtures/submissions/")));
 
     // Gradescope's layout: the bundle unpacked in source/, submission/ and results/ beside it.

@@ -3,11 +3,11 @@
 // gradual vs one-shot pruning end to end on a tiny random model, with bad stages named.
 import { assert, assertClose } from "./helpers/assert.ts";
 import { EMBEDDED } from "./helpers/paths.ts";
-import { initTf, tf } from "lib/tf.ts";
+import { initTf, tf } from "lib/engine/tf.ts";
 import { DistilBertForSequenceClassification } from "lib/model/distilbert.ts";
 import { type DistilBertConfig, headCounts } from "lib/model/config.ts";
-import { loadTokenizer } from "lib/tokenizer.ts";
-import { accuracyOf, predictProbabilities } from "lib/predict.ts";
+import { loadTokenizer } from "lib/data/tokenizer.ts";
+import { accuracyOf, predictProbabilities } from "lib/evaluation/predict.ts";
 import { pruneHeads } from "lib/prune/heads.ts";
 import { lowestHeadsMask } from "lib/prune/movement.ts";
 import {
@@ -17,7 +17,7 @@ import {
   distillationBatches,
   distillationLoss,
   trainingLoss,
-} from "lib/distillation.ts";
+} from "lib/training/distillation.ts";
 import { gradualPrune } from "lib/prune/gradual.ts";
 
 await initTf();

@@ -6,10 +6,10 @@ import { assert, assertClose } from "./helpers/assert.ts";
 import { sst2Mirror, TINY } from "./helpers/paths.ts";
 import { bertVocabTxt } from "./helpers/bert_vocab.ts";
 import { startFakeHub } from "./helpers/hub_server.ts";
-import { initTf, tf } from "lib/tf.ts";
-import { loadModel, resolveModelDir } from "lib/models.ts";
-import { hubDownload } from "lib/hub.ts";
-import { loadSst2 } from "lib/sst2.ts";
+import { initTf, tf } from "lib/engine/tf.ts";
+import { loadModel, resolveModelDir } from "lib/model/loading.ts";
+import { hubDownload } from "lib/io/hub.ts";
+import { loadSst2 } from "lib/data/sst2.ts";
 
 await initTf();
 const golden = JSON.parse(await Deno.readTextFile(join(TINY, "golden.json")));

@@ -4,13 +4,13 @@
 import { join } from "node:path";
 import { assert, assertClose } from "./helpers/assert.ts";
 import { TINY } from "./helpers/paths.ts";
-import { initTf, tf } from "lib/tf.ts";
+import { initTf, tf } from "lib/engine/tf.ts";
 import { loadDistilBert } from "lib/model/io.ts";
 import { ablationImportance } from "lib/importance/ablation.ts";
 import { entropyImportance } from "lib/importance/entropy.ts";
 import { gradientImportance } from "lib/importance/gradient.ts";
 import type { CalibrationBatch } from "lib/importance/calibration.ts";
-import { ranks, spearman } from "lib/stats.ts";
+import { ranks, spearman } from "lib/evaluation/stats.ts";
 
 await initTf();
 const golden = JSON.parse(await Deno.readTextFile(join(TINY, "golden.json")));

@@ -20,7 +20,7 @@ Deno.test("kernel.json sets NO_COLOR and DENO_DIR", () => {
 Deno.test("a tensor displays as dtype, shape and values in the Deno kernel", async () => {
   const outputs = await runInKernel(
     [
-      'import { initTf, tf } from "lib/tf.ts";\nawait initTf();',
+      'import { initTf, tf } from "lib/engine/tf.ts";\nawait initTf();',
       "tf.tensor2d([[1, 2], [3, 4]])",
     ],
     join(ROOT, "notebooks"),
@@ -62,7 +62,7 @@ const queuedCell = (i: number) =>
 
 Deno.test("outputs of cells queued as by Run All stay under their own cells", async () => {
   const cells = [
-    'import { md } from "lib/display.ts";',
+    'import { md } from "lib/notebook/display.ts";',
     ...Array.from({ length: 80 }, (_, i) => queuedCell(i + 1)),
   ];
   const outputs = await runInKernel(cells, join(ROOT, "notebooks"), {}, 300, { queued: true });

@@ -1,8 +1,8 @@
 // A user's labelled file and the shipped reviews: parsing, and one-line errors that name the
 // file, the line and the problem.
-import { REVIEWS_CSV } from "lib/paths.ts";
+import { REVIEWS_CSV } from "lib/io/paths.ts";
 import { assert } from "./helpers/assert.ts";
-import { parseLabelledText, readLabelledFile } from "lib/labelled_file.ts";
+import { parseLabelledText, readLabelledFile } from "lib/data/labelled_file.ts";
 
 Deno.test("CSV with quotes and extra columns, and TSV, parse", () => {
   assert.deepStrictEqual(

@@ -2,12 +2,12 @@
 // argument, masks through training, removing the reparametrisation, sparse files that decode
 // back to the weights, and the deterministic MNIST split.
 import { assert } from "./helpers/assert.ts";
-import { initTf, tf } from "lib/tf.ts";
-import { MLP, trainMlp } from "lib/mlp.ts";
+import { initTf, tf } from "lib/engine/tf.ts";
+import { MLP, trainMlp } from "lib/model/mlp.ts";
 import { globalMagnitudePrune, removePruning, setMask } from "lib/prune/magnitude.ts";
-import { serializeSparse } from "lib/sparse_storage.ts";
-import { parseSafetensors } from "lib/safetensors.ts";
-import { loadMnist } from "lib/mnist.ts";
+import { serializeSparse } from "lib/deploy/sparse_storage.ts";
+import { parseSafetensors } from "lib/io/safetensors.ts";
+import { loadMnist } from "lib/data/mnist.ts";
 
 await initTf();
 const zeros = (m: MLP) =>

@@ -6,11 +6,11 @@ import { join } from "node:path";
 import { assert, assertClose } from "./helpers/assert.ts";
 import { TINY } from "./helpers/paths.ts";
 import { golden } from "./helpers/golden.ts";
-import { initTf, tf } from "lib/tf.ts";
+import { initTf, tf } from "lib/engine/tf.ts";
 import { loadDistilBert } from "lib/model/io.ts";
 import { headCounts } from "lib/model/config.ts";
 import { pruneHeads, replace } from "lib/prune/heads.ts";
-import type { TrainingBatch } from "lib/distillation.ts";
+import type { TrainingBatch } from "lib/training/distillation.ts";
 import {
   cubicSparsity,
   headMagnitudeScores,

@@ -5,8 +5,8 @@ import { join } from "node:path";
 import { assert } from "./helpers/assert.ts";
 import { ROOT } from "./helpers/paths.ts";
 import { codeCells, runInKernel } from "../tools/kernel_run.ts";
-import { readNotebook, sourceOf } from "lib/grader/notebook.ts";
-import { PLOTLY_MIME } from "lib/display.ts";
+import { readNotebook, sourceOf } from "lib/notebook/ipynb.ts";
+import { PLOTLY_MIME } from "lib/notebook/display.ts";
 
 const NOTEBOOKS = [...Deno.readDirSync(join(ROOT, "solutions"))]
   .filter((e) => e.name.endsWith(".ipynb")).map((e) => e.name).sort();

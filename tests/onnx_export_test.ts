@@ -11,14 +11,14 @@ import {
 } from "@huggingface/transformers";
 import { assert, assertClose } from "./helpers/assert.ts";
 import { TINY } from "./helpers/paths.ts";
-import { initTf, tf } from "lib/tf.ts";
+import { initTf, tf } from "lib/engine/tf.ts";
 import { loadDistilBert } from "lib/model/io.ts";
-import { EMBEDDED_MODEL, loadModel } from "lib/models.ts";
-import { exportForTransformersJs, exportOnnx } from "lib/onnx_export.ts";
+import { EMBEDDED_MODEL, loadModel } from "lib/model/loading.ts";
+import { exportForTransformersJs, exportOnnx } from "lib/deploy/onnx_export.ts";
 import { pruneHeads } from "lib/prune/heads.ts";
 import { pruneFfnNeurons } from "lib/prune/ffn.ts";
-import { readLabelledFile } from "lib/labelled_file.ts";
-import { REVIEWS_CSV } from "lib/paths.ts";
+import { readLabelledFile } from "lib/data/labelled_file.ts";
+import { REVIEWS_CSV } from "lib/io/paths.ts";
 
 await initTf();
 const golden = JSON.parse(await Deno.readTextFile(join(TINY, "golden.json")));

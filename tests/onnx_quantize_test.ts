@@ -8,25 +8,25 @@ import * as ort from "onnxruntime-node";
 import { env, pipeline } from "@huggingface/transformers";
 import { assert, assertClose } from "./helpers/assert.ts";
 import { EMBEDDED, sst2Mirror, TINY } from "./helpers/paths.ts";
-import { initTf, tf } from "lib/tf.ts";
+import { initTf, tf } from "lib/engine/tf.ts";
 import { loadDistilBert } from "lib/model/io.ts";
 import type { DistilBertForSequenceClassification } from "lib/model/distilbert.ts";
-import { loadModel } from "lib/models.ts";
-import type { TextTokenizer } from "lib/tokenizer.ts";
-import { exportOnnx } from "lib/onnx_export.ts";
+import { loadModel } from "lib/model/loading.ts";
+import type { TextTokenizer } from "lib/data/tokenizer.ts";
+import { exportOnnx } from "lib/deploy/onnx_export.ts";
 import {
   dequantizePerChannel,
   exportInt8ForTransformersJs,
   exportOnnxInt8,
   type Int8Mode,
   quantizePerChannel,
-} from "lib/onnx_quantize.ts";
+} from "lib/deploy/quantize.ts";
 import { pruneHeads, replace } from "lib/prune/heads.ts";
 import { pruneFfnNeurons } from "lib/prune/ffn.ts";
 import { pruneVocabulary, usedTokenIds } from "lib/prune/vocabulary.ts";
-import { readLabelledFile } from "lib/labelled_file.ts";
-import { loadSst2 } from "lib/sst2.ts";
-import { REVIEWS_CSV } from "lib/paths.ts";
+import { readLabelledFile } from "lib/data/labelled_file.ts";
+import { loadSst2 } from "lib/data/sst2.ts";
+import { REVIEWS_CSV } from "lib/io/paths.ts";
 
 await initTf();
 const reviews = (await readLabelledFile(REVIEWS_CSV)).map((r) => r.sentence);

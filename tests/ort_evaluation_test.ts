@@ -5,15 +5,15 @@ import { join } from "node:path";
 import { assert, assertClose } from "./helpers/assert.ts";
 import { TINY } from "./helpers/paths.ts";
 import { golden } from "./helpers/golden.ts";
-import { initTf, tf } from "lib/tf.ts";
+import { initTf, tf } from "lib/engine/tf.ts";
 import { loadDistilBert } from "lib/model/io.ts";
 import { headCounts } from "lib/model/config.ts";
-import { OrtClassifier } from "lib/ort_classifier.ts";
-import { EMBEDDED_MODEL, loadModel } from "lib/models.ts";
-import { predictor, predictProbabilities } from "lib/predict.ts";
-import { evaluateClassifier } from "lib/evaluation.ts";
-import { readLabelledFile } from "lib/labelled_file.ts";
-import { REVIEWS_CSV } from "lib/paths.ts";
+import { OrtClassifier } from "lib/evaluation/ort_classifier.ts";
+import { EMBEDDED_MODEL, loadModel } from "lib/model/loading.ts";
+import { predictor, predictProbabilities } from "lib/evaluation/predict.ts";
+import { evaluateClassifier } from "lib/evaluation/evaluation.ts";
+import { readLabelledFile } from "lib/data/labelled_file.ts";
+import { REVIEWS_CSV } from "lib/io/paths.ts";
 
 await initTf();
 

@@ -5,17 +5,17 @@
 import { join } from "node:path";
 import * as ort from "onnxruntime-node";
 import { assert, assertClose } from "./helpers/assert.ts";
-import { initTf, tf } from "lib/tf.ts";
-import { PROJECT_ROOT } from "lib/paths.ts";
-import { exists } from "lib/hub.ts";
-import { loadModel, MODELS_DIR } from "lib/models.ts";
+import { initTf, tf } from "lib/engine/tf.ts";
+import { PROJECT_ROOT } from "lib/io/paths.ts";
+import { exists } from "lib/io/hub.ts";
+import { loadModel, MODELS_DIR } from "lib/model/loading.ts";
 import { loadDistilBert } from "lib/model/io.ts";
 import { headCounts } from "lib/model/config.ts";
 import type { DistilBertForSequenceClassification } from "lib/model/distilbert.ts";
-import { readSafetensors } from "lib/safetensors.ts";
-import { loadSst2 } from "lib/sst2.ts";
-import { accuracyOf, predictor } from "lib/predict.ts";
-import { exportOnnx } from "lib/onnx_export.ts";
+import { readSafetensors } from "lib/io/safetensors.ts";
+import { loadSst2 } from "lib/data/sst2.ts";
+import { accuracyOf, predictor } from "lib/evaluation/predict.ts";
+import { exportOnnx } from "lib/deploy/onnx_export.ts";
 import { convertedModel, readFloatTensors } from "../tools/convert_bert.ts";
 
 await initTf();

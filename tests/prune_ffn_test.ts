@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { assert, assertClose } from "./helpers/assert.ts";
 import { TINY } from "./helpers/paths.ts";
 import { goldenLogits } from "./helpers/golden.ts";
-import { initTf, tf } from "lib/tf.ts";
+import { initTf, tf } from "lib/engine/tf.ts";
 import { loadDistilBert, saveDistilBert } from "lib/model/io.ts";
 import { pruneFfnNeurons } from "lib/prune/ffn.ts";
 import { replace } from "lib/prune/heads.ts";

@@ -6,7 +6,7 @@ import {
   readSafetensors,
   serializeSafetensors,
   writeSafetensors,
-} from "lib/safetensors.ts";
+} from "lib/io/safetensors.ts";
 
 const sample = new Map<string, NamedTensor>([
   ["b.weight", { shape: [2, 3], data: new Float32Array([1, -2, 0.5, 3.25, 1e-3, -65504]) }],

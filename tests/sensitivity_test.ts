@@ -3,14 +3,14 @@
 // where accuracy drops least, and bad input is named.
 import { assert } from "./helpers/assert.ts";
 import { EMBEDDED } from "./helpers/paths.ts";
-import { initTf, tf } from "lib/tf.ts";
+import { initTf, tf } from "lib/engine/tf.ts";
 import { DistilBertForSequenceClassification } from "lib/model/distilbert.ts";
 import type { DistilBertConfig } from "lib/model/config.ts";
-import { loadTokenizer } from "lib/tokenizer.ts";
-import { accuracyOf, predictProbabilities } from "lib/predict.ts";
+import { loadTokenizer } from "lib/data/tokenizer.ts";
+import { accuracyOf, predictProbabilities } from "lib/evaluation/predict.ts";
 import { pruneFfnNeurons } from "lib/prune/ffn.ts";
 import { lowestPerLayer } from "lib/prune/plan.ts";
-import { budgetsFromSensitivity, sensitivityScan } from "lib/sensitivity.ts";
+import { budgetsFromSensitivity, sensitivityScan } from "lib/prune/sensitivity.ts";
 
 await initTf();
 const tokenizer = await loadTokenizer(EMBEDDED);

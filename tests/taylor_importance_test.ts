@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { assert, assertClose } from "./helpers/assert.ts";
 import { TINY } from "./helpers/paths.ts";
 import { golden } from "./helpers/golden.ts";
-import { initTf, tf } from "lib/tf.ts";
+import { initTf, tf } from "lib/engine/tf.ts";
 import { loadDistilBert } from "lib/model/io.ts";
 import type { DistilBertForSequenceClassification } from "lib/model/distilbert.ts";
 import type { CalibrationBatch } from "lib/importance/calibration.ts";

@@ -2,8 +2,8 @@
 // the cpu backend; wasm runs multi-threaded under Deno, and one thread when asked.
 import { fileURLToPath } from "node:url";
 import { assert, assertClose } from "./helpers/assert.ts";
-import { backendThreads, initTf, tf } from "lib/tf.ts";
-import { useBatchedXnnpack } from "lib/wasm_fixes.ts";
+import { backendThreads, initTf, tf } from "lib/engine/tf.ts";
+import { useBatchedXnnpack } from "lib/engine/fixes.ts";
 
 await initTf("wasm");
 
@@ -123,7 +123,7 @@ Deno.test("wasm runs on one thread per logical CPU by default", async () => {
 });
 
 Deno.test("PRUNING_LAB_WASM_THREADS picks the thread count; a bad value or a worker that cannot start is one line and 1 thread; scripts exit by themselves", async () => {
-  const script = 'import { backendThreads, initTf, tf } from "lib/tf.ts"; await initTf(); ' +
+  const script = 'import { backendThreads, initTf, tf } from "lib/engine/tf.ts"; await initTf(); ' +
     "console.log(await backendThreads(), tf.matMul(tf.ones([64, 64]), tf.ones([64, 64])).sum().dataSync()[0]);";
   const run = async (threads: string, permissions = ["-A"]) => {
     const child = new Deno.Command(Deno.execPath(), {
@@ -156,7 +156,7 @@ Deno.test("PRUNING_LAB_WASM_THREADS picks the thread count; a bad value or a wor
     /^PRUNING_LAB_WASM_THREADS=lots is not a whole number >= 1; using 1$/,
   );
   // A pthread worker that cannot start: one line, then one thread (not a crash).
-  const worker = fileURLToPath(new URL("../lib/wasm_thread_worker.cjs", import.meta.url));
+  const worker = fileURLToPath(new URL("../lib/engine/wasm_thread_worker.cjs", import.meta.url));
   const denied = await run("2", ["-A", `--deny-read=${worker}`]);
   assert.strictEqual(denied.code, 0, denied.err);
   assert.strictEqual(denied.out, `1 ${64 ** 3}`);
@@ -168,7 +168,7 @@ Deno.test("PRUNING_LAB_WASM_THREADS picks the thread count; a bad value or a wor
 
 Deno.test("PRUNING_LAB_BACKEND=tensorflow without tfjs-node says so in one line and falls back", async () => {
   const { stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["eval", 'import { initTf } from "lib/tf.ts"; console.log(await initTf());'],
+    args: ["eval", 'import { initTf } from "lib/engine/tf.ts"; console.log(await initTf());'],
     env: { PRUNING_LAB_BACKEND: "tensorflow" },
   }).output();
   assert.strictEqual(new TextDecoder().decode(stdout).trim(), "wasm");

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { assert } from "./helpers/assert.ts";
 import { EMBEDDED } from "./helpers/paths.ts";
 import { bertVocabTxt } from "./helpers/bert_vocab.ts";
-import { loadTokenizer } from "lib/tokenizer.ts";
+import { loadTokenizer } from "lib/data/tokenizer.ts";
 
 const tok = await loadTokenizer(EMBEDDED);
 

@@ -2,9 +2,9 @@
 // length-bucketed batches.
 import seedrandom from "seedrandom";
 import { assert, assertClose } from "./helpers/assert.ts";
-import { initTf, tf } from "lib/tf.ts";
-import { AdamW } from "lib/adamw.ts";
-import { lengthBucketedBatches, shuffle } from "lib/batches.ts";
+import { initTf, tf } from "lib/engine/tf.ts";
+import { AdamW } from "lib/training/adamw.ts";
+import { lengthBucketedBatches, shuffle } from "lib/data/batches.ts";
 
 await initTf();
 

@@ -11,13 +11,13 @@ import {
 } from "@huggingface/transformers";
 import { assert, assertClose } from "./helpers/assert.ts";
 import { EMBEDDED } from "./helpers/paths.ts";
-import { initTf, tf } from "lib/tf.ts";
-import { loadModel } from "lib/models.ts";
-import { loadTokenizer, type TextTokenizer } from "lib/tokenizer.ts";
+import { initTf, tf } from "lib/engine/tf.ts";
+import { loadModel } from "lib/model/loading.ts";
+import { loadTokenizer, type TextTokenizer } from "lib/data/tokenizer.ts";
 import type { DistilBertForSequenceClassification } from "lib/model/distilbert.ts";
-import { exportForTransformersJs } from "lib/onnx_export.ts";
-import { readLabelledFile } from "lib/labelled_file.ts";
-import { REVIEWS_CSV } from "lib/paths.ts";
+import { exportForTransformersJs } from "lib/deploy/onnx_export.ts";
+import { readLabelledFile } from "lib/data/labelled_file.ts";
+import { REVIEWS_CSV } from "lib/io/paths.ts";
 import {
   pruneVocabulary,
   specialTokenIds,

@@ -6,16 +6,16 @@ import { join } from "node:path";
 import { assert, assertClose } from "./helpers/assert.ts";
 import { TINY } from "./helpers/paths.ts";
 import { goldenIds, goldenMask } from "./helpers/golden.ts";
-import { initTf, tf } from "lib/tf.ts";
-import { type EngineMode, setEngineMode } from "lib/engine_mode.ts";
+import { initTf, tf } from "lib/engine/tf.ts";
+import { type EngineMode, setEngineMode } from "lib/engine/mode.ts";
 import { loadDistilBert } from "lib/model/io.ts";
-import { AdamW } from "lib/adamw.ts";
-import { layerNorm } from "lib/wasm_kernels/layer_norm.ts";
-import { gelu } from "lib/wasm_kernels/gelu.ts";
-import { attention, type AttentionOptions } from "lib/wasm_kernels/attention.ts";
-import { simdKernels } from "lib/wasm_kernels/simd_kernels.ts";
-import { smallBatchedMatMul } from "lib/wasm_kernels/small_matmul.ts";
-import { threadPoolsInstalled } from "lib/wasm_kernels/thread_pools.ts";
+import { AdamW } from "lib/training/adamw.ts";
+import { layerNorm } from "lib/engine/kernels/layer_norm.ts";
+import { gelu } from "lib/engine/kernels/gelu.ts";
+import { attention, type AttentionOptions } from "lib/engine/kernels/attention.ts";
+import { simdKernels } from "lib/engine/kernels/simd_kernels.ts";
+import { smallBatchedMatMul } from "lib/engine/kernels/small_matmul.ts";
+import { threadPoolsInstalled } from "lib/engine/kernels/thread_pools.ts";
 
 await initTf("wasm");
 

@@ -7,14 +7,14 @@
 // position embeddings) and the pooler (dropped). `pre_classifier`/`classifier` start fresh.
 import { parseArgs } from "node:util";
 import { basename, dirname, join } from "node:path";
-import { initTf, tf } from "lib/tf.ts";
+import { initTf, tf } from "lib/engine/tf.ts";
 import { type DistilBertConfig, parseConfig } from "lib/model/config.ts";
 import { DistilBertForSequenceClassification } from "lib/model/distilbert.ts";
 import { saveDistilBert } from "lib/model/io.ts";
-import { type NamedTensor, parseSafetensors } from "lib/safetensors.ts";
-import { copyTokenizerFiles } from "lib/tokenizer.ts";
-import { resolveTokenizerDir } from "lib/models.ts";
-import { exists } from "lib/hub.ts";
+import { type NamedTensor, parseSafetensors } from "lib/io/safetensors.ts";
+import { copyTokenizerFiles } from "lib/data/tokenizer.ts";
+import { resolveTokenizerDir } from "lib/model/loading.ts";
+import { exists } from "lib/io/hub.ts";
 
 /** The keys of a BERT `config.json` the conversion reads. */
 export interface BertConfig {

@@ -4,13 +4,13 @@
 //   deno task evaluate [--model <name|repo|folder|full>] [--data <file.tsv|file.csv>] [--json]
 //                      [--engine tfjs|onnxruntime]
 import { parseArgs } from "node:util";
-import { initTf } from "lib/tf.ts";
-import { defaultModelName, FULL_SIZE_MODEL, loadModel } from "lib/models.ts";
-import { type LabelledSentence, loadSst2 } from "lib/sst2.ts";
-import { readLabelledFile } from "lib/labelled_file.ts";
-import { REVIEWS_CSV } from "lib/paths.ts";
-import { evaluateClassifier } from "lib/evaluation.ts";
-import { progressLine } from "lib/progress.ts";
+import { initTf } from "lib/engine/tf.ts";
+import { defaultModelName, FULL_SIZE_MODEL, loadModel } from "lib/model/loading.ts";
+import { type LabelledSentence, loadSst2 } from "lib/data/sst2.ts";
+import { readLabelledFile } from "lib/data/labelled_file.ts";
+import { REVIEWS_CSV } from "lib/io/paths.ts";
+import { evaluateClassifier } from "lib/evaluation/evaluation.ts";
+import { progressLine } from "lib/io/progress.ts";
 
 const { values: args } = parseArgs({
   options: {

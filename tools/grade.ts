@@ -14,17 +14,17 @@ import {
   notebookNumber,
   studentOf,
   type SubmissionResult,
-} from "lib/grader/grade.ts";
+} from "lib/grader/parent/grade.ts";
 import {
   FolderNames,
   gradebookFields,
   gradebookRow,
   selfGradeTable,
   writeStudentOutputs,
-} from "lib/grader/report.ts";
-import { freshSeed } from "lib/grader/fixtures.ts";
-import { PROJECT_ROOT } from "lib/paths.ts";
-import { progressLine } from "lib/progress.ts";
+} from "lib/grader/parent/report.ts";
+import { freshSeed } from "lib/grader/api/fixtures.ts";
+import { PROJECT_ROOT } from "lib/io/paths.ts";
+import { progressLine } from "lib/io/progress.ts";
 
 const { values: args, positionals } = parseArgs({
   allowPositionals: true,
@@ -126,7 +126,7 @@ function collect(paths: string[]): { file: string; root: string }[] {
 
 const submissions = collect(positionals);
 const sources = await loadCheckSources(
-  [join(PROJECT_ROOT, "lib", "checks", "mod.ts"), ...args.checks!.map((c) => resolve(c))],
+  [join(PROJECT_ROOT, "lib", "course", "checks", "mod.ts"), ...args.checks!.map((c) => resolve(c))],
   args["hidden-checks"]!.map((d) => resolve(d)),
 );
 const limits = {

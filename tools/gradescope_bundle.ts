@@ -4,7 +4,7 @@
 import { parseArgs } from "node:util";
 import { join, relative, resolve } from "node:path";
 import { type Zippable, zipSync } from "fflate";
-import { PROJECT_ROOT } from "lib/paths.ts";
+import { PROJECT_ROOT } from "lib/io/paths.ts";
 
 /** Repository paths the bundle leaves out: CI, benchmarks, and tests except the tiny model. */
 const LEFT_OUT = [/^\.ci\//, /^bench\//, /^tests\/(?!fixtures\/distilbert-tiny\/)/];

@@ -2,7 +2,7 @@
 // tools/setup.sh makes under .tools/jupyter (Debian's /usr/bin Jupyter when there is none),
 // and Debian's Chromium. One line per missing piece says how to install it.
 import { join } from "node:path";
-import { PROJECT_ROOT } from "lib/paths.ts";
+import { PROJECT_ROOT } from "lib/io/paths.ts";
 
 /** The virtual environment set-up installs JupyterLab into. */
 export const JUPYTER_VENV = join(PROJECT_ROOT, ".tools", "jupyter");

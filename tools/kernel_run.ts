@@ -2,10 +2,10 @@
 // temporary JUPYTER_PATH) through tools/kernel_exec.py, and returns every cell's outputs (and,
 // timed, each cell's seconds). Used by the notebook tests and `deno task bench-notebooks`.
 import { join } from "node:path";
-import { PROJECT_ROOT as ROOT } from "lib/paths.ts";
+import { PROJECT_ROOT as ROOT } from "lib/io/paths.ts";
 import { registerKernel } from "./register_kernel.ts";
 import { requireTool } from "./jupyter_env.ts";
-import { type Notebook, sourceOf } from "lib/grader/notebook.ts";
+import { type Notebook, sourceOf } from "lib/notebook/ipynb.ts";
 
 /** One output of a cell, as kernel_exec.py reports it. */
 export interface KernelOutput {

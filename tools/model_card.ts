@@ -1,21 +1,21 @@
 // Writes the model card (README.md) and eval.json of a trained model folder. It measures the
 // shipped weights (F16 on disk) on SST-2 dev and data/reviews.csv, on tfjs and on onnxruntime
-// (through lib/onnx_export.ts), and reads the recipe from training.json. A model fine-tuned
+// (through lib/deploy/onnx_export.ts), and reads the recipe from training.json. A model fine-tuned
 // from a converted checkpoint (`train-model --init`) gets a card that names its source.
 // Runnable alone: `deno task model-card data/models/<name>`.
 import { join } from "node:path";
 import * as ort from "onnxruntime-node";
-import { backendThreads, initTf } from "lib/tf.ts";
-import { exists } from "lib/hub.ts";
-import { exportOnnx } from "lib/onnx_export.ts";
+import { backendThreads, initTf } from "lib/engine/tf.ts";
+import { exists } from "lib/io/hub.ts";
+import { exportOnnx } from "lib/deploy/onnx_export.ts";
 import type { DistilBertForSequenceClassification } from "lib/model/distilbert.ts";
-import type { TextTokenizer } from "lib/tokenizer.ts";
-import { loadModel } from "lib/models.ts";
+import type { TextTokenizer } from "lib/data/tokenizer.ts";
+import { loadModel } from "lib/model/loading.ts";
 import { parameterBreakdown } from "lib/model/parameters.ts";
-import { accuracyOf, predictProbabilities } from "lib/predict.ts";
-import { loadSst2 } from "lib/sst2.ts";
-import { readLabelledFile } from "lib/labelled_file.ts";
-import { REVIEWS_CSV } from "lib/paths.ts";
+import { accuracyOf, predictProbabilities } from "lib/evaluation/predict.ts";
+import { loadSst2 } from "lib/data/sst2.ts";
+import { readLabelledFile } from "lib/data/labelled_file.ts";
+import { REVIEWS_CSV } from "lib/io/paths.ts";
 
 /** Figures measured on the shipped weights, saved as eval.json beside the card. */
 export interface ShippedEval {
@@ -294,7 +294,7 @@ heads; 30% = ${Math.round(0.3 * heads)} heads).
   } s for ${measured.devExamples} sentences (${backend}, ${measured.threads} thread(s), batch 32) |
 | SST-2 dev evaluation time, onnxruntime | ${
     measured.onnxDevSeconds!.toFixed(1)
-  } s (onnxruntime-node on the \`lib/onnx_export.ts\` export, ${measured.onnxThreads} thread(s), batch 32; accuracy ${
+  } s (onnxruntime-node on the \`lib/deploy/onnx_export.ts\` export, ${measured.onnxThreads} thread(s), batch 32; accuracy ${
     pct(measured.onnxDevAccuracy!)
   }) |
 | training wall time | ${

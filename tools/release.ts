@@ -1,9 +1,9 @@
 // `deno task release`: regenerates notebooks/ (student versions) from solutions/ (the single
 // source). `--check` exits 1 when notebooks/ differs from what release would write.
 import { basename, join } from "node:path";
-import { formatNotebook, readNotebook } from "lib/grader/notebook.ts";
-import { releaseNotebook } from "lib/grader/release.ts";
-import { PROJECT_ROOT } from "lib/paths.ts";
+import { formatNotebook, readNotebook } from "lib/notebook/ipynb.ts";
+import { releaseNotebook } from "lib/grader/assign/release.ts";
+import { PROJECT_ROOT } from "lib/io/paths.ts";
 
 /**
  * Student notebook text for every solution notebook in a folder: file name -> content.

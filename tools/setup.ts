@@ -2,8 +2,8 @@
 // kernel, prepares SST-2 (mirror or download) and runs the main job on the embedded model.
 import { join } from "node:path";
 import { registerForUser } from "./register_kernel.ts";
-import { loadSst2 } from "lib/sst2.ts";
-import { PROJECT_ROOT } from "lib/paths.ts";
+import { loadSst2 } from "lib/data/sst2.ts";
+import { PROJECT_ROOT } from "lib/io/paths.ts";
 
 console.log("== Jupyter kernel");
 console.log(await registerForUser());

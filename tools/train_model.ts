@@ -6,19 +6,19 @@
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import seedrandom from "seedrandom";
-import { initTf, tf } from "lib/tf.ts";
+import { initTf, tf } from "lib/engine/tf.ts";
 import { type DistilBertConfig, parseConfig } from "lib/model/config.ts";
 import { DistilBertForSequenceClassification } from "lib/model/distilbert.ts";
 import { loadDistilBert, saveDistilBert } from "lib/model/io.ts";
-import { AdamW } from "lib/adamw.ts";
-import { lengthBucketedBatches, shuffle } from "lib/batches.ts";
-import { accuracyOf, predictProbabilities } from "lib/predict.ts";
-import { loadSst2 } from "lib/sst2.ts";
-import { copyTokenizerFiles, loadTokenizer } from "lib/tokenizer.ts";
-import { readSafetensors, writeSafetensors } from "lib/safetensors.ts";
-import { cacheDir, exists } from "lib/hub.ts";
-import { resolveTokenizerDir } from "lib/models.ts";
-import { progressLine } from "lib/progress.ts";
+import { AdamW } from "lib/training/adamw.ts";
+import { lengthBucketedBatches, shuffle } from "lib/data/batches.ts";
+import { accuracyOf, predictProbabilities } from "lib/evaluation/predict.ts";
+import { loadSst2 } from "lib/data/sst2.ts";
+import { copyTokenizerFiles, loadTokenizer } from "lib/data/tokenizer.ts";
+import { readSafetensors, writeSafetensors } from "lib/io/safetensors.ts";
+import { cacheDir, exists } from "lib/io/hub.ts";
+import { resolveTokenizerDir } from "lib/model/loading.ts";
+import { progressLine } from "lib/io/progress.ts";
 import { writeModelCard } from "./model_card.ts";
 
 const { values: args } = parseArgs({

@@ -2,8 +2,8 @@
 // head at a time with the model's head mask and measure how much the output probabilities move.
 // Heads of one layer are ablated together in one batch (per-example head masks), and the layers
 // before it are computed once and reused, so 72 heads cost less than 72 passes.
-import { courseReference } from "../grader/delegation.ts";
-import { tf } from "../tf.ts";
+import { courseReference } from "../course/reference.ts";
+import { tf } from "../engine/tf.ts";
 import { headCounts } from "../model/config.ts";
 import type { DistilBertForSequenceClassification } from "../model/distilbert.ts";
 import type { CalibrationBatch } from "./calibration.ts";

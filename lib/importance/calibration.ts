@@ -1,8 +1,8 @@
 // Calibration batches for importance scores: labelled sentences encoded into tensors once,
 // batched by length (dynamic padding), reused by every importance method.
-import { tf } from "../tf.ts";
-import type { TextTokenizer } from "../tokenizer.ts";
-import type { LabelledSentence } from "../sst2.ts";
+import { tf } from "../engine/tf.ts";
+import type { TextTokenizer } from "../data/tokenizer.ts";
+import type { LabelledSentence } from "../data/sst2.ts";
 
 /** One encoded batch: ids and mask `[batch, seq]` (int32) and labels. */
 export interface CalibrationBatch {

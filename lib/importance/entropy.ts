@@ -1,7 +1,7 @@
 // Entropy importance (the FinCompress notebook): a head that spreads its attention evenly
 // over the sentence (high entropy) is assumed less specific than one that focuses.
-import { courseReference } from "../grader/delegation.ts";
-import { tf } from "../tf.ts";
+import { courseReference } from "../course/reference.ts";
+import { tf } from "../engine/tf.ts";
 import type { DistilBertForSequenceClassification } from "../model/distilbert.ts";
 import type { CalibrationBatch } from "./calibration.ts";
 

@@ -1,8 +1,8 @@
 // Gradient importance (Michel et al., 2019, "Are Sixteen Heads Really Better than One?"):
 // the sensitivity of the loss to each head's mask variable, |∂L/∂ξ_h|, accumulated over a
 // calibration set and normalised per layer.
-import { courseReference } from "../grader/delegation.ts";
-import { tf } from "../tf.ts";
+import { courseReference } from "../course/reference.ts";
+import { tf } from "../engine/tf.ts";
 import { headCounts, numLabels } from "../model/config.ts";
 import type { DistilBertForSequenceClassification } from "../model/distilbert.ts";
 import type { CalibrationBatch } from "./calibration.ts";

@@ -4,8 +4,8 @@
 // reads) over the batch's tokens. No hook is needed: a_n reaches the loss only through column
 // n of lin2.weight, so Σ_j W2[j,n] · ∂L/∂W2[j,n] = Σ_tokens a_n · ∂L/∂a_n, exactly. The score
 // comes from the gradient of lin2's weights, the quantity movement pruning accumulates too.
-import { courseReference } from "../grader/delegation.ts";
-import { tf } from "../tf.ts";
+import { courseReference } from "../course/reference.ts";
+import { tf } from "../engine/tf.ts";
 import { ffnDims, numLabels } from "../model/config.ts";
 import type { DistilBertForSequenceClassification } from "../model/distilbert.ts";
 import type { CalibrationBatch } from "./calibration.ts";

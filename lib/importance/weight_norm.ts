@@ -1,8 +1,8 @@
 // Weight-norm importance of FFN neurons (as NNI's norm pruners): a neuron whose input row of
 // lin1 or output column of lin2 is small contributes little. Notebook 04 has students write
 // it (TODO 04.ffn_importance); notebook 06 compares it with the Taylor score.
-import { courseReference } from "../grader/delegation.ts";
-import { tf } from "../tf.ts";
+import { courseReference } from "../course/reference.ts";
+import { tf } from "../engine/tf.ts";
 import type { DistilBertForSequenceClassification } from "../model/distilbert.ts";
 
 /**

@@ -1,13 +1,13 @@
 // DistilBertForSequenceClassification in tfjs, following Hugging Face's modeling_distilbert.py:
 // embeddings -> n_layers x (self-attention, FFN) -> pre_classifier -> ReLU -> classifier.
 // Parameters keep HF's names and layouts (linear weights are [out, in], as in PyTorch).
-import { courseReference } from "../grader/delegation.ts";
-import { tf } from "../tf.ts";
-import { engineMode } from "../engine_mode.ts";
-import { layerNorm as fusedLayerNorm } from "../wasm_kernels/layer_norm.ts";
-import { gelu as fusedGelu } from "../wasm_kernels/gelu.ts";
-import { attention as fusedAttention } from "../wasm_kernels/attention.ts";
-import { simdKernels } from "../wasm_kernels/simd_kernels.ts";
+import { courseReference } from "../course/reference.ts";
+import { tf } from "../engine/tf.ts";
+import { engineMode } from "../engine/mode.ts";
+import { layerNorm as fusedLayerNorm } from "../engine/kernels/layer_norm.ts";
+import { gelu as fusedGelu } from "../engine/kernels/gelu.ts";
+import { attention as fusedAttention } from "../engine/kernels/attention.ts";
+import { simdKernels } from "../engine/kernels/simd_kernels.ts";
 import { type DistilBertConfig, ffnDims, headCounts, headDim, numLabels } from "./config.ts";
 
 const LAYER_NORM_EPS = 1e-12;
@@ -295,7 +295,7 @@ export class DistilBertForSequenceClassification {
     }
     if (!withWeights && fastKernels() && simdKernels()) {
       // q, k, v as one product, then one kernel each way on its layout
-      // (lib/wasm_kernels/attention.ts); the dropout multipliers are drawn as the composed form
+      // (lib/engine/kernels/attention.ts); the dropout multipliers are drawn as the composed form
       // draws them (same seed, same shape).
       const rate = this.config.attention_dropout;
       const dropMask = dropout.active && rate > 0
@@ -331,7 +331,7 @@ export class DistilBertForSequenceClassification {
   private ffn(x: tf.Tensor, p: string): tf.Tensor {
     const h = this.linear(x, `${p}.lin1`);
     const act = this.config.activation === "relu" ? h.relu() : fastKernels()
-      ? fusedGelu(h) // one kernel forward, one backward (lib/wasm_kernels/gelu.ts)
+      ? fusedGelu(h) // one kernel forward, one backward (lib/engine/kernels/gelu.ts)
       : h.mul(tf.scalar(1).add(tf.erf(h.mul(Math.SQRT1_2)))).mul(0.5);
     return this.linear(act, `${p}.lin2`);
   }
@@ -400,7 +400,7 @@ export class DistilBertForSequenceClassification {
 
   private layerNorm(x: tf.Tensor, name: string): tf.Tensor {
     if (fastKernels()) {
-      // One kernel forward, one backward (lib/wasm_kernels/layer_norm.ts).
+      // One kernel forward, one backward (lib/engine/kernels/layer_norm.ts).
       const gamma = this.param(`${name}.weight`);
       return fusedLayerNorm(x, gamma, this.param(`${name}.bias`), LAYER_NORM_EPS);
     }

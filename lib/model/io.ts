@@ -1,7 +1,7 @@
 // Loading and saving DistilBERT in the Hugging Face layout: config.json + model.safetensors.
 import { join } from "node:path";
-import { tf } from "../tf.ts";
-import { type NamedTensor, readSafetensors, writeSafetensors } from "../safetensors.ts";
+import { tf } from "../engine/tf.ts";
+import { type NamedTensor, readSafetensors, writeSafetensors } from "../io/safetensors.ts";
 import { type DistilBertConfig, parseConfig } from "./config.ts";
 import { DistilBertForSequenceClassification, parameterShapes } from "./distilbert.ts";
 

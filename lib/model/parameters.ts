@@ -1,5 +1,5 @@
 // Where a DistilBERT's parameters live: counts by component, from the HF parameter names.
-import { courseReference } from "../grader/delegation.ts";
+import { courseReference } from "../course/reference.ts";
 import type { DistilBertForSequenceClassification } from "./distilbert.ts";
 
 /** Parameter counts by component. LayerNorm includes the embedding LayerNorm. */

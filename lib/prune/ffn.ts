@@ -2,7 +2,7 @@
 // its bias) and one column of lin2. Widths per layer go to `config.pruning_lab_ffn_dims`.
 import { ffnDims } from "../model/config.ts";
 import type { DistilBertForSequenceClassification } from "../model/distilbert.ts";
-import { tf } from "../tf.ts";
+import { tf } from "../engine/tf.ts";
 import { replace } from "./heads.ts";
 
 /**

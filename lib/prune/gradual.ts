@@ -2,7 +2,7 @@
 // stages, each followed by a short distillation fine-tune from the dense teacher, instead of
 // removing everything at once. One-shot pruning is the same call with a single stage.
 import type { DistilBertForSequenceClassification } from "../model/distilbert.ts";
-import { distil, type TrainingBatch } from "../distillation.ts";
+import { distil, type TrainingBatch } from "../training/distillation.ts";
 
 /** Options of `gradualPrune`. */
 export interface GradualOptions {

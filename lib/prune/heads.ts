@@ -1,8 +1,8 @@
 // Physical attention-head pruning with Hugging Face's semantics: heads are named by their
 // original indices, q/k/v lose the heads' rows and out_lin their columns, and
 // `config.pruned_heads` accumulates, so pruning twice (or reloading) works.
-import { courseReference } from "../grader/delegation.ts";
-import { tf } from "../tf.ts";
+import { courseReference } from "../course/reference.ts";
+import { tf } from "../engine/tf.ts";
 import { headDim, remainingHeads } from "../model/config.ts";
 import type { DistilBertForSequenceClassification } from "../model/distilbert.ts";
 

@@ -1,9 +1,9 @@
 // Unstructured magnitude pruning modelled on torch.nn.utils.prune: a pruned parameter keeps
 // its original values and a mask; `amount` is a fraction of the entries still unpruned, so
 // repeated 33% steps compound; `removePruning` makes the zeros permanent.
-import { courseReference } from "../grader/delegation.ts";
-import { tf } from "../tf.ts";
-import type { MLP } from "../mlp.ts";
+import { courseReference } from "../course/reference.ts";
+import { tf } from "../engine/tf.ts";
+import type { MLP } from "../model/mlp.ts";
 
 function checkAmount(amount: number): void {
   if (!(amount > 0 && amount < 1)) throw new Error(`pruning amount ${amount} must be in (0, 1)`);

@@ -5,8 +5,8 @@
 // of out_lin, which equals −∂L/∂ξ for the head's mask ξ. The loop takes it from ξ, so that a
 // masked head keeps being scored (the straight-through estimator) and may come back. Heads
 // masked at the end are removed physically with `pruneHeads`.
-import { courseReference } from "../grader/delegation.ts";
-import { tf } from "../tf.ts";
+import { courseReference } from "../course/reference.ts";
+import { tf } from "../engine/tf.ts";
 import { headCounts, headDim, remainingHeads } from "../model/config.ts";
 import type { DistilBertForSequenceClassification } from "../model/distilbert.ts";
 import {
@@ -14,7 +14,7 @@ import {
   trainableParameters,
   type TrainingBatch,
   trainingLoss,
-} from "../distillation.ts";
+} from "../training/distillation.ts";
 import { pruneHeads, type PruningPlan } from "./heads.ts";
 import { planFromMask } from "./plan.ts";
 

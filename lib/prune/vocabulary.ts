@@ -11,11 +11,11 @@
 //   "un ##watch ##able" when "##watchable" was dropped but those three were kept; only when no
 //   segmentation exists does the whole word become one [UNK] (never one [UNK] per piece).
 import { join } from "node:path";
-import { courseReference } from "../grader/delegation.ts";
+import { courseReference } from "../course/reference.ts";
 import type { DistilBertForSequenceClassification } from "../model/distilbert.ts";
 import { saveDistilBert, type SaveOptions } from "../model/io.ts";
-import { TextTokenizer } from "../tokenizer.ts";
-import { tf } from "../tf.ts";
+import { TextTokenizer } from "../data/tokenizer.ts";
+import { tf } from "../engine/tf.ts";
 import { replace } from "./heads.ts";
 
 /** The word-embedding matrix vocabulary pruning gathers rows of. */

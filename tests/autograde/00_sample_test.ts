@@ -2,7 +2,7 @@
 // sample solution. (The course notebooks get one such file each: NN_<name>_test.ts.)
 import { join } from "node:path";
 import { autogradeTests } from "../helpers/autograde.ts";
-import { PROJECT_ROOT } from "lib/paths.ts";
+import { PROJECT_ROOT } from "lib/io/paths.ts";
 import checks from "../fixtures/checks/00_sample.ts";
 
 autogradeTests("tests/fixtures/solutions/00_sample.ipynb", checks, [

@@ -3,9 +3,9 @@
 // Deno.test per check.
 import { join } from "node:path";
 import { assert } from "./assert.ts";
-import { gradeSubmission, loadCheckSources, type SubmissionResult } from "lib/grader/grade.ts";
-import { PROJECT_ROOT } from "lib/paths.ts";
-import { freshSeed } from "lib/grader/fixtures.ts";
+import { gradeSubmission, loadCheckSources, type SubmissionResult } from "lib/grader/parent/grade.ts";
+import { PROJECT_ROOT } from "lib/io/paths.ts";
+import { freshSeed } from "lib/grader/api/fixtures.ts";
 
 /**
  * Registers `Deno.test("<id>: <title>")` for each check of a notebook; each passes when that
@@ -19,7 +19,7 @@ import { freshSeed } from "lib/grader/fixtures.ts";
 export function autogradeTests(
   defaultNotebook: string,
   checks: { id: string; title: string }[],
-  checkModules: string[] = [join(PROJECT_ROOT, "lib", "checks", "mod.ts")],
+  checkModules: string[] = [join(PROJECT_ROOT, "lib", "course", "checks", "mod.ts")],
 ): void {
   const notebook = Deno.env.get("PRUNING_LAB_NOTEBOOK") ?? join(PROJECT_ROOT, defaultNotebook);
   let graded: Promise<SubmissionResult> | undefined;

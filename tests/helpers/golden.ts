@@ -2,7 +2,7 @@
 // implementation) and its inputs as tensors, shared by the model and pruning tests.
 import { join } from "node:path";
 import { TINY } from "./paths.ts";
-import { tf } from "lib/tf.ts";
+import { tf } from "lib/engine/tf.ts";
 import type { DistilBertForSequenceClassification } from "lib/model/distilbert.ts";
 
 /** golden.json: inputs, logits, hidden states, attentions, head-masked and pruned outputs. */

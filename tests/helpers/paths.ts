@@ -2,7 +2,7 @@
 // model's tokenizer), plus the optional SST-2 mirror the environment may name.
 import { join } from "node:path";
 
-import { PROJECT_ROOT } from "lib/paths.ts";
+import { PROJECT_ROOT } from "lib/io/paths.ts";
 
 /** The repository root. */
 export const ROOT = PROJECT_ROOT;

@@ -2,7 +2,7 @@
 // submission with `deno task grade` (hidden checks too when the bundle has them) and writes
 // one results.json that Gradescope reads. Always writes one, even when grading fails.
 import { basename, join } from "node:path";
-import { PROJECT_ROOT } from "lib/paths.ts";
+import { PROJECT_ROOT } from "lib/io/paths.ts";
 
 /** Gradescope's folders, all under AUTOGRADER_ROOT (default /autograder). */
 export function gradescopePaths(root = Deno.env.get("AUTOGRADER_ROOT") ?? "/autograder") {

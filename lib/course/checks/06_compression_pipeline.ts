@@ -1,0 +1,377 @@
+// Checks of notebook 06 (the compression pipeline). Inputs (scans, matrices, counts, schedules,
+// small random models) are drawn from the run's fixtures; the references are computed here or
+// by lib (Taylor importance) on the same inputs, outside the student's code.
+import { call, defineChecks, fail, numbers, partial, show, value } from "../../grader/api/check.ts";
+import type { Fixtures } from "../../grader/api/fixtures.ts";
+import type { Plain, Recipe } from "../../grader/shared/probe.ts";
+import { taylorFfnImportance } from "../../importance/taylor.ts";
+import { reference, setting, worstDifference } from "./03_head_importance.ts";
+
+/** A thrown message that names `name`, or a message saying what happened instead. */
+function namesIt(out: { threw?: string; value?: Plain }, name: string, what: string) {
+  const ok = typeof out.threw === "string" && out.threw.includes(name);
+  return {
+    ok,
+    message: `${what} must throw an error naming ${name}, got ${
+      out.threw !== undefined ? `"${out.threw}"` : `no error (${show(out.value)})`
+    }`,
+  };
+}
+
+/** The notebook's rule: walk the rates, stop at the first drop of more than maxDrop. */
+function budgetsReference(
+  rates: number[],
+  baseline: number,
+  accuracy: number[][],
+  maxDrop: number,
+) {
+  return accuracy.map((row) => {
+    let budget = 0;
+    for (let r = 0; r < rates.length; r++) {
+      if (baseline - row[r] > maxDrop) break;
+      budget = rates[r];
+    }
+    return budget;
+  });
+}
+
+/** A sensitivity scan whose layers cover the cases the rule distinguishes (no value near a boundary). */
+function randomScan(fx: Fixtures, maxDrop: number) {
+  const rates = fx.pick([[0.25, 0.5, 0.75], [0.2, 0.4, 0.6, 0.8]]);
+  const baseline = fx.real(0.8, 0.9, 4);
+  const within = () => baseline - maxDrop * fx.real(0, 0.6, 3); // tolerated
+  const near = () => baseline - maxDrop * 0.95; // tolerated; a drop relative to the baseline is not
+  const beyond = () => baseline - maxDrop * fx.real(1.3, 4, 3); // too much
+  const layers = [
+    rates.map(() => within()), // flat: the largest rate
+    rates.map((_, r) => (r < 2 ? within() : beyond())), // falls at the third rate
+    rates.map((_, r) => (r === 1 ? beyond() : within())), // dips, then climbs back: stop at the dip
+    rates.map(() => beyond()), // falls at once: 0
+    rates.map((_, r) => (r === 0 ? near() : beyond())), // 0.95 · maxDrop below: tolerated
+  ];
+  return { rates, baseline, accuracy: fx.shuffled(layers) };
+}
+
+/** `{ recipe: "typed" }` of numbers. */
+function typed(type: "Float32Array" | "Uint32Array", values: number[]): Recipe {
+  return { recipe: "typed", type, values };
+}
+
+/** The notebook's per-row symmetric int8 quantization (Math.round). */
+function quantizeReference(w: Float32Array, rows: number, cols: number) {
+  const values: number[] = [];
+  const scales: number[] = [];
+  for (let r = 0; r < rows; r++) {
+    let max = 0;
+    for (let c = 0; c < cols; c++) max = Math.max(max, Math.abs(w[r * cols + c]));
+    const scale = max > 0 ? max / 127 : 1;
+    scales.push(Math.fround(scale));
+    for (let c = 0; c < cols; c++) {
+      values.push(Math.max(-127, Math.min(127, Math.round(w[r * cols + c] / scale))));
+    }
+  }
+  return { values, scales };
+}
+
+/** The value of a field of a returned object, as numbers. */
+function field(got: Plain, name: string): number[] | undefined {
+  return got && typeof got === "object" && !Array.isArray(got)
+    ? numbers((got as Record<string, Plain>)[name])
+    : undefined;
+}
+
+export default defineChecks([
+  {
+    id: "06.sensitivity_budgets",
+    points: 2,
+    title: "Per-layer budgets from a sensitivity scan",
+    uses: ["budgetsFromScan"],
+    run: async ({ student, fx }) => {
+      const maxDrop = fx.pick([0.005, 0.01, 0.02]);
+      const scan = randomScan(fx, maxDrop);
+      const want = budgetsReference(scan.rates, scan.baseline, scan.accuracy, maxDrop);
+      const what = `budgetsFromScan(${show(scan)}, ${maxDrop})`;
+      const got = numbers(value(await call(student, "budgetsFromScan", [scan, maxDrop]), what));
+      // maxDrop 0: a layer keeps a rate only while it loses nothing (a gain is no loss).
+      const base = scan.baseline;
+      const strict = {
+        rates: scan.rates,
+        baseline: base,
+        accuracy: fx.shuffled([
+          scan.rates.map(() => base),
+          scan.rates.map((_, r) => (r === 0 ? base + 0.004 : base - 0.002)),
+          scan.rates.map(() => base - 0.001),
+        ]),
+      };
+      const wantStrict = budgetsReference(strict.rates, strict.baseline, strict.accuracy, 0);
+      const gotStrict = numbers(
+        value(await call(student, "budgetsFromScan", [strict, 0]), "budgetsFromScan(scan, 0)"),
+      );
+      const [bad] = await student.probe({
+        steps: [{ call: "budgetsFromScan", args: [scan, -0.01] }],
+      });
+      return partial([
+        {
+          ok: got !== undefined && got.length === want.length && want.every((w, l) => got[l] === w),
+          weight: 2,
+          message: `${what}: expected ${
+            show(want)
+          } (per layer, the last rate before the first drop of more than ${maxDrop}), got ${
+            show(got)
+          }`,
+        },
+        {
+          ok: gotStrict !== undefined && wantStrict.every((w, l) => gotStrict[l] === w),
+          message: `maxDrop 0 (only rates that lose nothing): expected ${show(wantStrict)} for ${
+            show(strict)
+          }, got ${show(gotStrict)}`,
+        },
+        namesIt(bad, "maxDrop", "budgetsFromScan(scan, -0.01)"),
+      ]);
+    },
+  },
+  {
+    id: "06.taylor_importance",
+    points: 3,
+    title: "Taylor first-order FFN importance",
+    uses: ["taylorFfnImportance"],
+    run: async ({ student, fx }) => {
+      const objects = setting(fx);
+      const want = await reference(objects, taylorFfnImportance);
+      const what = "taylorFfnImportance(model, batches)";
+      const got = value(
+        await call(student, "taylorFfnImportance", [{ ref: "model" }, { ref: "batches" }], {
+          objects,
+        }),
+        what,
+      );
+      const worst = worstDifference(want, got);
+      if (worst === undefined) {
+        return fail(
+          `${what}: expected a [${want.length}][${want[0].length}] array, got ${show(got)}`,
+        );
+      }
+      const scale = Math.max(...want.flat().map(Math.abs));
+      return worst <= 1e-4 * scale
+        ? {
+          fraction: 1,
+          message: `${what} matches the reference (max difference ${worst.toExponential(1)})`,
+        }
+        : fail(
+          `${what}: expected ${
+            show(want)
+          } (per batch |Σ_j W2[j,n]·∂L/∂W2[j,n]| of the mean cross-entropy, then the mean over batches), got ${
+            show(got)
+          } (max difference ${worst.toPrecision(3)})`,
+        );
+    },
+  },
+  {
+    id: "06.movement_scores",
+    points: 2,
+    title: "Movement scores of heads (Sanh et al. 2020)",
+    uses: ["headMovementScores"],
+    run: async ({ student, fx }) => {
+      const [dim, heads, size] = [fx.int(3, 5), fx.int(2, 4), fx.pick([2, 3])];
+      const cols = heads * size;
+      const draw = () =>
+        Array.from({ length: dim }, () => Array.from({ length: cols }, () => fx.real(-1, 1, 3)));
+      const [w, g] = [draw(), draw()];
+      const want = Array.from({ length: heads }, (_, h) => {
+        let s = 0;
+        for (let r = 0; r < dim; r++) {
+          for (let c = h * size; c < (h + 1) * size; c++) s -= w[r][c] * g[r][c];
+        }
+        return s;
+      });
+      const objects: Record<string, Recipe> = {
+        w: { recipe: "tensor", values: w },
+        g: { recipe: "tensor", values: g },
+        other: { recipe: "tensor", values: draw().slice(1) },
+      };
+      const [out, mismatched, indivisible] = await student.probe({
+        objects,
+        steps: [
+          { call: "headMovementScores", args: [{ ref: "w" }, { ref: "g" }, size] },
+          { call: "headMovementScores", args: [{ ref: "w" }, { ref: "other" }, size] },
+          { call: "headMovementScores", args: [{ ref: "w" }, { ref: "g" }, cols + 1] },
+        ],
+      });
+      const what = `headMovementScores(W [${dim}, ${cols}], grad, ${size})`;
+      const got = numbers(value(out, what));
+      return partial([
+        {
+          ok: got !== undefined && got.length === heads &&
+            want.every((v, h) => Math.abs(v - got[h]) < 1e-4),
+          weight: 3,
+          message: `${what} with W = ${show(w)}, grad = ${show(g)}: expected ${
+            show(want.map((v) => Number(v.toFixed(4))))
+          } (−Σ W·∂L/∂W over each head's ${size} columns), got ${show(got)}`,
+        },
+        {
+          ok: mismatched.threw !== undefined,
+          message: `a gradient of another shape must throw, got ${show(mismatched.value)}`,
+        },
+        {
+          ok: indivisible.threw !== undefined,
+          message: `headSize ${cols + 1} does not divide ${cols} columns: it must throw, got ${
+            show(indivisible.value)
+          }`,
+        },
+      ]);
+    },
+  },
+  {
+    id: "06.cubic_sparsity",
+    points: 2,
+    title: "The cubic sparsity schedule (Zhu & Gupta 2017)",
+    uses: ["cubicSparsity"],
+    run: async ({ student, fx }) => {
+      const t0 = fx.int(1, 5);
+      const t1 = t0 + fx.int(6, 20);
+      const si = fx.real(0.05, 0.3, 2);
+      const sf = fx.real(0.5, 0.9, 2);
+      const schedule = { initialStep: t0, finalStep: t1, initialSparsity: si, finalSparsity: sf };
+      const cubic = (t: number, a: number, b: number, s0: number, s1: number) =>
+        t <= a ? s0 : t >= b ? s1 : s1 + (s0 - s1) * (1 - (t - a) / (b - a)) ** 3;
+      const mid = fx.int(t0 + 1, t1 - 1);
+      const steps = [0, t0, mid, Math.round((t0 + t1) / 2), t1, t1 + 3];
+      const defaults = { finalStep: fx.int(8, 16), finalSparsity: fx.real(0.3, 0.8, 2) };
+      const dmid = fx.int(1, defaults.finalStep - 1);
+      const bad = [
+        [{ finalStep: 10, finalSparsity: fx.pick([1, 1.2, 0, -0.1]) }, "finalSparsity"],
+        [{ finalStep: 10, finalSparsity: 0.5, initialSparsity: 0.7 }, "initialSparsity"],
+        [{ initialStep: 10, finalStep: fx.pick([10, 4]), finalSparsity: 0.5 }, "finalStep"],
+      ] as const;
+      const outs = await student.probe({
+        steps: [
+          ...steps.map((t) => ({ call: "cubicSparsity", args: [t, schedule] as Plain[] })),
+          { call: "cubicSparsity", args: [dmid, defaults] },
+          ...bad.map(([s]) => ({ call: "cubicSparsity", args: [5, s] as Plain[] })),
+        ],
+      });
+      const got = steps.map((_, i) => numbers(outs[i].value)?.[0]);
+      const want = steps.map((t) => cubic(t, t0, t1, si, sf));
+      const gotDefault = numbers(outs[steps.length].value)?.[0];
+      const wantDefault = cubic(dmid, 0, defaults.finalStep, 0, defaults.finalSparsity);
+      return partial([
+        {
+          ok: want.every((w, i) => got[i] !== undefined && Math.abs(w - got[i]!) < 1e-9),
+          weight: 3,
+          message: `schedule ${show(schedule)} at steps ${show(steps)}: expected ${
+            show(want.map((v) => Number(v.toFixed(6))))
+          }, got ${show(got)}`,
+        },
+        {
+          ok: gotDefault !== undefined && Math.abs(gotDefault - wantDefault) < 1e-9,
+          message: `defaults (initialStep 0, initialSparsity 0), ${
+            show(defaults)
+          } at step ${dmid}: expected ${wantDefault.toFixed(6)}, got ${show(gotDefault)}`,
+        },
+        ...bad.map(([s, name], i) =>
+          namesIt(outs[steps.length + 1 + i], name, `cubicSparsity(5, ${show(s)})`)
+        ),
+      ]);
+    },
+  },
+  {
+    id: "06.vocab_keep",
+    points: 2,
+    title: "Tokens to keep (special tokens always)",
+    uses: ["tokensToKeep"],
+    run: async ({ student, fx }) => {
+      const n = fx.int(20, 40);
+      const counts = Array.from({ length: n }, () => (fx.int(0, 2) === 0 ? 0 : fx.int(1, 4)));
+      const minCount = 2;
+      counts[fx.int(0, n - 1)] = 2; // exactly minCount: kept
+      const specials = fx.sample(n, 3);
+      counts[specials[0]] = 0; // a special token the corpus never produced: kept all the same
+      counts[specials[1]] = 3; // and one it did (kept once)
+      const keep = (min: number) =>
+        [...new Set([...specials, ...counts.flatMap((c, id) => (c >= min ? [id] : []))])].sort((
+          a,
+          b,
+        ) => a - b);
+      const objects: Record<string, Recipe> = { counts: typed("Uint32Array", counts) };
+      const shuffledSpecials = fx.shuffled(specials);
+      const [byDefault, withMin] = await student.probe({
+        objects,
+        steps: [
+          { call: "tokensToKeep", args: [{ ref: "counts" }, shuffledSpecials] },
+          { call: "tokensToKeep", args: [{ ref: "counts" }, shuffledSpecials, minCount] },
+        ],
+      });
+      const [a, b] = [
+        numbers(value(byDefault, "tokensToKeep(counts, specialIds)")),
+        numbers(value(withMin, "tokensToKeep(counts, specialIds, 2)")),
+      ];
+      const same = (x: number[] | undefined, y: number[]) =>
+        x !== undefined && x.length === y.length && y.every((v, i) => x[i] === v);
+      return partial([
+        {
+          ok: same(a, keep(1)),
+          message: `counts ${show(counts)}, special ids ${show(shuffledSpecials)}: expected ${
+            show(keep(1))
+          } (count ≥ 1, every special token, each once, increasing), got ${show(a)}`,
+        },
+        {
+          ok: same(b, keep(minCount)),
+          message: `minCount ${minCount} (a count of exactly 2 is kept): expected ${
+            show(keep(minCount))
+          }, got ${show(b)}`,
+        },
+      ]);
+    },
+  },
+  {
+    id: "06.quantize_weights",
+    points: 2,
+    title: "Per-channel symmetric int8 weights",
+    uses: ["quantizePerChannel"],
+    run: async ({ student, fx }) => {
+      const [rows, cols] = [fx.int(3, 6), fx.int(4, 9)];
+      const zero = fx.int(0, rows - 1);
+      const w = Array.from(
+        { length: rows * cols },
+        (_, i) =>
+          Math.floor(i / cols) === zero ? 0 : fx.real(-1, 1, 4) * (1 + Math.floor(i / cols)),
+      );
+      const w32 = new Float32Array(w);
+      const want = quantizeReference(w32, rows, cols);
+      const what = `quantizePerChannel(W [${rows}, ${cols}], ${rows}, ${cols})`;
+      const got = value(
+        await call(student, "quantizePerChannel", [{ ref: "w" }, rows, cols], {
+          objects: { w: typed("Float32Array", w) },
+        }),
+        what,
+      );
+      const values = field(got, "values");
+      const scales = field(got, "scales");
+      // Round-half-even (as ONNX rounds) differs from Math.round only at exact halves: allowed.
+      const valuesOk = values !== undefined && values.length === want.values.length &&
+        want.values.every((v, i) => {
+          if (values[i] === v) return true;
+          const x = w32[i] / want.scales[Math.floor(i / cols)];
+          return Math.abs(Math.abs(x - Math.trunc(x)) - 0.5) < 1e-4 &&
+            Math.abs(values[i] - v) === 1;
+        });
+      const scalesOk = scales !== undefined && scales.length === rows &&
+        want.scales.every((s, r) => Math.abs(scales[r] - s) <= 1e-6 * s);
+      return partial([
+        {
+          ok: scalesOk,
+          message: `${what} with W = ${show(w)}: scales expected ${
+            show(want.scales)
+          } (a row's max |w| / 127; 1 for the row of zeros, row ${zero}), got ${show(scales)}`,
+        },
+        {
+          ok: valuesOk,
+          weight: 2,
+          message: `values expected ${show(want.values)} (round(w / scale), in −127…127), got ${
+            show(values)
+          }`,
+        },
+      ]);
+    },
+  },
+]);
