@@ -1,7 +1,9 @@
 // The grading core's pieces on their own: reading results as plain data, fresh fixtures, the
 // delegation counters, local probes, folder names and escaping in reports.
 import { assert } from "./helpers/assert.ts";
-import { plain, runProbe } from "lib/grader/shared/probe.ts";
+import { runProbe } from "lib/grader/shared/probe.ts";
+import { plain } from "lib/grader/shared/plain.ts";
+import "lib/course/recipes.ts";
 import { fixtures } from "lib/grader/api/fixtures.ts";
 import {
   COURSE_REFERENCES,

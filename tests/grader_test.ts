@@ -10,11 +10,13 @@ import { ROOT } from "./helpers/paths.ts";
 import { formatNotebook, type Notebook, readNotebook, sourceOf } from "lib/notebook/ipynb.ts";
 import { releaseNotebook, stubRegions } from "lib/grader/assign/release.ts";
 import { notebookToModule } from "lib/grader/parent/module.ts";
-import { gradeSubmission, loadCheckSources } from "lib/grader/parent/grade.ts";
+import { gradeSubmission } from "lib/grader/parent/grade.ts";
+import { loadCheckSources } from "lib/grader/parent/sources.ts";
 import { runCheck } from "lib/grader/api/check.ts";
 import { fixtures, freshSeed } from "lib/grader/api/fixtures.ts";
 import { localStudent } from "lib/grader/api/local_student.ts";
-import { ANSWER_PLACEHOLDER, WRITTEN_QUESTIONS } from "lib/course/written_questions.ts";
+import { WRITTEN_QUESTIONS } from "lib/course/written_questions.ts";
+import { ANSWER_PLACEHOLDER } from "lib/grader/api/written.ts";
 import { releaseAll } from "../tools/release.ts";
 import { codeCells, runInKernel } from "../tools/kernel_run.ts";
 
@@ -134,7 +136,10 @@ Deno.test("notebook -> module: last declaration wins, helpers in untagged cells 
     nbformat_minor: 5,
     metadata: {},
     cells: [
-      { ...cell('import { tf } from "lib/engine/tf.ts";'), metadata: { pruning_lab: { setup: true } } },
+      {
+        ...cell('import { tf } from "lib/engine/tf.ts";'),
+        metadata: { pruning_lab: { setup: true } },
+      },
       cell("function mean(xs: number[]) { return 0; }", "00.mean"),
       cell("const twice = (x: number) => 2 * x;\nfunction half(x: number) { return x / 2; }"),
       cell(

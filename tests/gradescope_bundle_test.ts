@@ -22,7 +22,8 @@ function zipModes(zip: Uint8Array): Map<string, number> {
 }
 
 /** An instructor's hidden check for notebook 01 (the bundle must grade it). */
-const HIDDEN_CHECK = `import { call, defineChecks, expectClose, value } from "lib/grader/api/check.ts";
+const HIDDEN_CHECK =
+  `import { call, defineChecks, expectClose, value } from "lib/grader/api/check.ts";
 export default defineChecks([{
   id: "01.size_mb.hidden",
   points: 1,

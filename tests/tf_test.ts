@@ -3,7 +3,7 @@
 import { fileURLToPath } from "node:url";
 import { assert, assertClose } from "./helpers/assert.ts";
 import { backendThreads, initTf, tf } from "lib/engine/tf.ts";
-import { useBatchedXnnpack } from "lib/engine/fixes.ts";
+import { useBatchedXnnpack } from "lib/engine/fast_paths.ts";
 
 await initTf("wasm");
 

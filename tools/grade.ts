@@ -8,13 +8,9 @@ import { parseArgs } from "node:util";
 import { basename, join, resolve } from "node:path";
 // @ts-types="@types/papaparse"
 import Papa from "papaparse";
-import {
-  gradeSubmission,
-  loadCheckSources,
-  notebookNumber,
-  studentOf,
-  type SubmissionResult,
-} from "lib/grader/parent/grade.ts";
+import { gradeSubmission, type SubmissionResult } from "lib/grader/parent/grade.ts";
+import { loadCheckSources } from "lib/grader/parent/sources.ts";
+import { notebookNumber, studentOf } from "lib/grader/parent/submission.ts";
 import {
   FolderNames,
   gradebookFields,
@@ -23,6 +19,7 @@ import {
   writeStudentOutputs,
 } from "lib/grader/parent/report.ts";
 import { freshSeed } from "lib/grader/api/fixtures.ts";
+import { GRADE_DEFAULTS } from "lib/grader/parent/limits.ts";
 import { PROJECT_ROOT } from "lib/io/paths.ts";
 import { progressLine } from "lib/io/progress.ts";
 
@@ -34,10 +31,10 @@ const { values: args, positionals } = parseArgs({
     checks: { type: "string", multiple: true, default: [] },
     jobs: { type: "string", default: String(navigator.hardwareConcurrency || 2) },
     "show-hidden": { type: "boolean", default: false },
-    "check-seconds": { type: "string", default: "60" },
-    "import-seconds": { type: "string", default: "120" },
-    "memory-mb": { type: "string", default: "3072" },
-    "submission-seconds": { type: "string", default: "900" },
+    "check-seconds": { type: "string", default: String(GRADE_DEFAULTS.checkSeconds) },
+    "import-seconds": { type: "string", default: String(GRADE_DEFAULTS.importSeconds) },
+    "memory-mb": { type: "string", default: String(GRADE_DEFAULTS.memoryMB) },
+    "submission-seconds": { type: "string", default: String(GRADE_DEFAULTS.submissionSeconds) },
     seed: { type: "string" },
     resume: { type: "boolean", default: false },
   },

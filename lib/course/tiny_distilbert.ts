@@ -3,7 +3,8 @@
 import type { DistilBertConfig } from "../model/config.ts";
 import type { DistilBertForSequenceClassification } from "../model/distilbert.ts";
 import type { Fixtures } from "../grader/api/fixtures.ts";
-import { type Recipe, withObjects } from "../grader/shared/probe.ts";
+import { withObjects } from "../grader/shared/probe.ts";
+import { type Recipe } from "./recipes.ts";
 import { initTf } from "../engine/tf.ts";
 
 /**

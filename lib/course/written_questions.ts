@@ -1,13 +1,7 @@
 // The course's written questions (reflection, graded by hand): their ids, points and text. A
 // solution notebook marks its answer cell (markdown) with `metadata.pruning_lab.written`; the
 // release empties it for the student and the grader collects the answers for the instructor.
-
-/** One written question. */
-export interface WrittenQuestion {
-  id: string;
-  points: number;
-  question: string;
-}
+import type { WrittenQuestion } from "../grader/api/written.ts";
 
 /**
  * Every written question, in notebook order.
@@ -55,6 +49,3 @@ export const WRITTEN_QUESTIONS: WrittenQuestion[] = [
       "A store chain wants the model on an edge server with 2 cores and asks you which stages to ship. Argue from your pipeline table: which stage buys what (size, speed, accuracy), which one you would drop if accuracy on the product reviews mattered most, and what the DistilBERT-base rows change.",
   },
 ];
-
-/** The placeholder a released answer cell holds. */
-export const ANSWER_PLACEHOLDER = "**Your answer** (written, graded by hand): _write here_";

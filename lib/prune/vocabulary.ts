@@ -1,7 +1,7 @@
 // Vocabulary pruning: keep only the WordPiece tokens a corpus uses. The word-embedding matrix
 // loses the other rows, the kept tokens get new contiguous ids (in their original order), and
-// `tokenizer.json` (plus `tokenizer_config.json` and `vocab.txt`) is rewritten with those ids, so
-// the pruned folder loads here, in @huggingface/tokenizers and in transformers.js.
+// the tokenizer files are rewritten with those ids (`data/tokenizer_files.ts`), so the pruned
+// folder loads here, in @huggingface/tokenizers and in transformers.js.
 //
 // What a pruned tokenizer does with a word (WordPiece is greedy longest-match-first):
 // - a word whose original pieces are all kept tokenizes exactly as before (every longer
@@ -14,15 +14,13 @@ import { join } from "node:path";
 import { courseReference } from "../course/reference.ts";
 import type { DistilBertForSequenceClassification } from "../model/distilbert.ts";
 import { saveDistilBert, type SaveOptions } from "../model/io.ts";
-import { TextTokenizer } from "../data/tokenizer.ts";
+import type { TextTokenizer } from "../data/tokenizer.ts";
+import { keepTokens, type PrunedTokenizer, readTokenizerFiles } from "../data/tokenizer_files.ts";
 import { tf } from "../engine/tf.ts";
 import { replace } from "./heads.ts";
 
 /** The word-embedding matrix vocabulary pruning gathers rows of. */
 export const WORD_EMBEDDINGS = "distilbert.embeddings.word_embeddings.weight";
-
-/** `tokenizer_config.json` keys of the special tokens that must survive pruning. */
-const SPECIAL_KEYS = ["pad_token", "unk_token", "cls_token", "sep_token", "mask_token"];
 
 /**
  * How often each vocabulary id occurs when the texts are encoded ([CLS] and [SEP] included):
@@ -138,17 +136,8 @@ export interface VocabularyPruningOptions {
   dtype?: SaveOptions["dtype"];
 }
 
-/** What `pruneVocabulary` returns. */
-export interface VocabularyPruning {
-  /** The pruned tokenizer (new ids). */
-  tokenizer: TextTokenizer;
-  /** The rewritten tokenizer files, by file name (`tokenizer.json`, …), as text. */
-  files: Record<string, string>;
-  /** Original id of each new id. */
-  keptIds: number[];
-  /** New id of each original id, -1 for a dropped token. */
-  newIds: Int32Array;
-}
+/** What `pruneVocabulary` returns: the pruned tokenizer, its files and the id maps. */
+export type VocabularyPruning = PrunedTokenizer;
 
 /**
  * Keeps only the vocabulary ids `keepIds` (which must include the special tokens): gathers the
@@ -172,7 +161,15 @@ export async function pruneVocabulary(
 ): Promise<VocabularyPruning> {
   const files = await readTokenizerFiles(tokenizerDir);
   const rows = model.param(WORD_EMBEDDINGS).shape[0];
-  const pruned = pruneTokenizerFiles(files, keepIds, rows, tokenizerDir);
+  const size = Object.keys(files.json.model?.vocab ?? {}).length;
+  if (size !== rows) {
+    throw new Error(
+      `${
+        join(tokenizerDir, "tokenizer.json")
+      }: the vocabulary has ${size} tokens but ${WORD_EMBEDDINGS} has ${rows} rows`,
+    );
+  }
+  const pruned = keepTokens(files, keepIds, tokenizerDir);
   replace(model, WORD_EMBEDDINGS, (w) => tf.gather(w, pruned.keptIds, 0));
   model.config.vocab_size = pruned.keptIds.length;
   const pad = model.config.pad_token_id;
@@ -184,159 +181,4 @@ export async function pruneVocabulary(
     }
   }
   return pruned;
-}
-
-/** Tokenizer files of a model folder, by name, parsed where JSON (`vocab.txt` as text). */
-interface TokenizerFiles {
-  json: Record<string, unknown>;
-  config: Record<string, unknown>;
-  vocabTxt?: string;
-}
-
-async function readTokenizerFiles(dir: string): Promise<TokenizerFiles> {
-  const read = async (name: string) => {
-    try {
-      return await Deno.readTextFile(join(dir, name));
-    } catch (e) {
-      if (e instanceof Deno.errors.NotFound) return undefined;
-      throw e;
-    }
-  };
-  const jsonText = await read("tokenizer.json");
-  if (jsonText === undefined) {
-    throw new Error(`${join(dir, "tokenizer.json")}: not found; vocabulary pruning needs it`);
-  }
-  const parse = (text: string, name: string) => {
-    try {
-      return JSON.parse(text);
-    } catch (e) {
-      throw new Error(`${join(dir, name)}: ${(e as Error).message}`);
-    }
-  };
-  const configText = await read("tokenizer_config.json");
-  return {
-    json: parse(jsonText, "tokenizer.json"),
-    config: configText === undefined ? {} : parse(configText, "tokenizer_config.json"),
-    vocabTxt: await read("vocab.txt"),
-  };
-}
-
-/**
- * The tokenizer files with only `keepIds`: checks the ids (in the vocabulary of `rows`
- * tokens, special tokens included) and renumbers them in order.
- */
-function pruneTokenizerFiles(
-  files: TokenizerFiles,
-  keepIds: Iterable<number>,
-  rows: number,
-  dir: string,
-): VocabularyPruning {
-  const where = join(dir, "tokenizer.json");
-  const json = structuredClone(files.json);
-  const model = json.model as { type?: string; vocab?: Record<string, number>; unk_token?: string };
-  if (model?.type !== "WordPiece" || typeof model.vocab !== "object") {
-    throw new Error(`${where}: model.type is "${model?.type}"; vocabulary pruning needs WordPiece`);
-  }
-  const size = Object.keys(model.vocab).length;
-  if (size !== rows) {
-    throw new Error(
-      `${where}: the vocabulary has ${size} tokens but ${WORD_EMBEDDINGS} has ${rows} rows`,
-    );
-  }
-  const tokens: string[] = [];
-  for (const [token, id] of Object.entries(model.vocab)) tokens[id] = token;
-
-  const keep = new Set<number>();
-  for (const id of keepIds) {
-    if (!Number.isInteger(id) || id < 0 || id >= size) {
-      throw new Error(`vocabulary pruning: kept id ${id} is not in 0..${size - 1} (${where})`);
-    }
-    keep.add(id);
-  }
-  const addedTokens = (json.added_tokens ?? []) as {
-    id: number;
-    content: string;
-    special?: boolean;
-  }[];
-  const special = new Set(
-    SPECIAL_KEYS.map((k) => String(files.config[k] ?? `[${k.split("_")[0].toUpperCase()}]`)),
-  );
-  for (const t of addedTokens) if (t.special) special.add(t.content);
-  const missing = [...special].filter((t) => t in model.vocab! && !keep.has(model.vocab![t]));
-  if (missing.length > 0) {
-    throw new Error(
-      `vocabulary pruning: the kept ids leave out the special token${
-        missing.length > 1 ? "s" : ""
-      } ${missing.map((t) => `${t} (id ${model.vocab![t]})`).join(", ")}; keep every special token`,
-    );
-  }
-
-  const keptIds = [...keep].sort((a, b) => a - b);
-  const newIds = new Int32Array(size).fill(-1);
-  keptIds.forEach((old, i) => (newIds[old] = i));
-  const vocab: Record<string, number> = {};
-  keptIds.forEach((old, i) => (vocab[tokens[old]] = i));
-  model.vocab = vocab;
-  json.added_tokens = addedTokens.filter((t) => newIds[t.id] >= 0).map((t) => ({
-    ...t,
-    id: newIds[t.id],
-  }));
-  json.post_processor = remapPostProcessor(json.post_processor, newIds, where);
-  const padding = json.padding as { pad_id?: number } | null | undefined;
-  if (padding && typeof padding.pad_id === "number") padding.pad_id = newIds[padding.pad_id];
-
-  const config = structuredClone(files.config);
-  const decoder = config.added_tokens_decoder as Record<string, unknown> | undefined;
-  if (decoder) {
-    config.added_tokens_decoder = Object.fromEntries(
-      Object.entries(decoder).filter(([id]) => newIds[Number(id)] >= 0)
-        .map(([id, value]) => [String(newIds[Number(id)]), value]),
-    );
-  }
-  const out: Record<string, string> = {
-    "tokenizer.json": JSON.stringify(json),
-    "tokenizer_config.json": JSON.stringify(config, null, 2) + "\n",
-  };
-  if (files.vocabTxt !== undefined) {
-    out["vocab.txt"] = keptIds.map((id) => tokens[id]).join("\n") + "\n";
-  }
-  return { tokenizer: new TextTokenizer(json, config), files: out, keptIds, newIds };
-}
-
-/** The post-processor with its special-token ids renumbered (BertProcessing, Template…). */
-function remapPostProcessor(
-  processor: unknown,
-  newIds: Int32Array,
-  where: string,
-): unknown {
-  if (processor === null || processor === undefined) return processor;
-  const p = structuredClone(processor) as Record<string, unknown>;
-  const remap = (id: number, token: string) => {
-    const n = newIds[id];
-    if (n === undefined || n < 0) {
-      throw new Error(`${where}: post_processor token ${token} (id ${id}) is not kept`);
-    }
-    return n;
-  };
-  switch (p.type) {
-    case "BertProcessing":
-    case "RobertaProcessing":
-      for (const key of ["sep", "cls"]) {
-        const [token, id] = p[key] as [string, number];
-        p[key] = [token, remap(id, token)];
-      }
-      return p;
-    case "TemplateProcessing": {
-      const specials = p.special_tokens as Record<string, { ids: number[]; tokens: string[] }>;
-      for (const [name, s] of Object.entries(specials ?? {})) {
-        s.ids = s.ids.map((id) => remap(id, name));
-      }
-      return p;
-    }
-    case "Sequence":
-      p.processors = (p.processors as unknown[]).map((q) => remapPostProcessor(q, newIds, where));
-      return p;
-    default:
-      return p;
-  }
 }

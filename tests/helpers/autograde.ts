@@ -3,7 +3,8 @@
 // Deno.test per check.
 import { join } from "node:path";
 import { assert } from "./assert.ts";
-import { gradeSubmission, loadCheckSources, type SubmissionResult } from "lib/grader/parent/grade.ts";
+import { gradeSubmission, type SubmissionResult } from "lib/grader/parent/grade.ts";
+import { loadCheckSources } from "lib/grader/parent/sources.ts";
 import { PROJECT_ROOT } from "lib/io/paths.ts";
 import { freshSeed } from "lib/grader/api/fixtures.ts";
 

@@ -11,7 +11,8 @@ import {
   type Student,
   value,
 } from "../../grader/api/check.ts";
-import type { Arg, Plain, Recipe } from "../../grader/shared/probe.ts";
+import type { Arg, Plain } from "../../grader/shared/probe.ts";
+import type { Recipe } from "../recipes.ts";
 import { distilbertBaseConfig, type DistilBertConfig, parseConfig } from "../../model/config.ts";
 import { parameterBreakdown } from "../../model/parameters.ts";
 import { distilbertRecipe, onModel, randomConfig, randomPrunedHeads } from "../tiny_distilbert.ts";

@@ -13,7 +13,8 @@ import {
   show,
   value,
 } from "../../grader/api/check.ts";
-import { type Plain, type Recipe, withObjects } from "../../grader/shared/probe.ts";
+import { type Plain, withObjects } from "../../grader/shared/probe.ts";
+import { type Recipe } from "../recipes.ts";
 import type { DistilBertForSequenceClassification } from "../../model/distilbert.ts";
 import { initTf } from "../../engine/tf.ts";
 import { EMBEDDED_MODEL, type LoadedModel, loadModel } from "../../model/loading.ts";

@@ -12,7 +12,8 @@ import {
   value,
 } from "../../grader/api/check.ts";
 import type { Fixtures } from "../../grader/api/fixtures.ts";
-import { type Plain, type Recipe, withObjects } from "../../grader/shared/probe.ts";
+import { type Plain, withObjects } from "../../grader/shared/probe.ts";
+import { type Recipe } from "../recipes.ts";
 import type { DistilBertForSequenceClassification } from "../../model/distilbert.ts";
 import type { CalibrationBatch } from "../../importance/calibration.ts";
 import { ablationImportance } from "../../importance/ablation.ts";

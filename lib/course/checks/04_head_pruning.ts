@@ -13,8 +13,9 @@ import {
   value,
 } from "../../grader/api/check.ts";
 import type { Fixtures } from "../../grader/api/fixtures.ts";
-import { type Plain, type Recipe, withObjects } from "../../grader/shared/probe.ts";
-import { distilbertState } from "../../grader/shared/probe.ts";
+import { type Plain, withObjects } from "../../grader/shared/probe.ts";
+import { type Recipe } from "../recipes.ts";
+import { distilbertState } from "../recipes.ts";
 import { initTf, tf } from "../../engine/tf.ts";
 import type { DistilBertForSequenceClassification } from "../../model/distilbert.ts";
 import { pruneHeads, type PruningPlan } from "../../prune/heads.ts";

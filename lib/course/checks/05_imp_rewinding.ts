@@ -14,7 +14,8 @@ import {
   value,
 } from "../../grader/api/check.ts";
 import type { Fixtures } from "../../grader/api/fixtures.ts";
-import { mlpState, type Plain, type Recipe, withObjects } from "../../grader/shared/probe.ts";
+import { type Plain, withObjects } from "../../grader/shared/probe.ts";
+import { mlpState, type Recipe } from "../recipes.ts";
 import { initTf } from "../../engine/tf.ts";
 import type { MLP } from "../../model/mlp.ts";
 import { globalMagnitudePrune } from "../../prune/magnitude.ts";

@@ -3,7 +3,8 @@
 // by lib (Taylor importance) on the same inputs, outside the student's code.
 import { call, defineChecks, fail, numbers, partial, show, value } from "../../grader/api/check.ts";
 import type { Fixtures } from "../../grader/api/fixtures.ts";
-import type { Plain, Recipe } from "../../grader/shared/probe.ts";
+import type { Plain } from "../../grader/shared/probe.ts";
+import type { Recipe } from "../recipes.ts";
 import { taylorFfnImportance } from "../../importance/taylor.ts";
 import { reference, setting, worstDifference } from "./03_head_importance.ts";
 

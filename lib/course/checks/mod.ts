@@ -1,5 +1,8 @@
 // The course's checks, one module per notebook; `check()` and the grader look TODO ids up here.
+// The grader also reads the recipe modules the checks' probes need and the written questions.
+import { fileURLToPath } from "node:url";
 import type { CheckDefinition } from "../../grader/api/check.ts";
+import "../recipes.ts";
 import architecture from "./01_architecture.ts";
 import evaluation from "./02_evaluation.ts";
 import headImportance from "./03_head_importance.ts";
@@ -30,3 +33,8 @@ export function courseChecks(): CheckDefinition[] {
 }
 
 export default ALL;
+
+/** Recipe modules the grader's worker loads before a submission (file paths). */
+export const recipes: string[] = [fileURLToPath(new URL("../recipes.ts", import.meta.url))];
+
+export { WRITTEN_QUESTIONS as writtenQuestions } from "../written_questions.ts";

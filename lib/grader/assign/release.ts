@@ -2,7 +2,7 @@
 // `// END SOLUTION` region becomes a stub that throws "<id> is not implemented yet" (hint
 // comments kept), outputs are cleared, instructor-only cells dropped and written-answer cells
 // emptied to a placeholder (their question stays in the cell above).
-import { ANSWER_PLACEHOLDER } from "../../course/written_questions.ts";
+import { ANSWER_PLACEHOLDER } from "../api/written.ts";
 import { type Cell, type Notebook, sourceOf, toSourceLines } from "../../notebook/ipynb.ts";
 
 const BEGIN = "// BEGIN SOLUTION";

@@ -67,7 +67,12 @@ worker.onerror = (e: ErrorEvent) => {
   e.preventDefault();
   emit("uncaught", text(e.message));
 };
-worker.postMessage({ kind: "init", counters: counters.buffer, module: plan.module }, [
+worker.postMessage({
+  kind: "init",
+  counters: counters.buffer,
+  module: plan.module,
+  recipes: plan.recipes ?? [],
+}, [
   channel.port2,
 ]);
 

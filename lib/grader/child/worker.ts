@@ -1,12 +1,15 @@
 // The grader's worker: the realm where the student's code runs. Its supervisor hands it a
 // private MessagePort with the first message (before any student code loads); requests and
 // replies travel only on that port, so student code can neither see the probes nor post a
-// reply. It installs the shared reference counters and the cell listener, starts tfjs,
-// imports the submission module and then runs the probes, replying with plain data only.
+// reply. It installs the shared reference counters and the cell listener, starts tfjs, loads
+// the course's recipe modules and seals the recipe book, imports the submission module and
+// then runs the probes, replying with plain data only.
 /// <reference lib="deno.worker" />
 import { installReferenceCounters } from "../../course/reference.ts";
 import { onCellStarted } from "./cell_progress.ts";
-import { type Probe, runProbe, thrownText } from "../shared/probe.ts";
+import { type Probe, runProbe } from "../shared/probe.ts";
+import { thrownText } from "../shared/plain.ts";
+import { sealRecipes } from "../shared/recipe_book.ts";
 import { initTf } from "../../engine/tf.ts";
 import { toFileUrl } from "../../io/paths.ts";
 import type { WorkerMessage } from "../shared/protocol.ts";
@@ -47,6 +50,13 @@ self.addEventListener("message", async (e: MessageEvent) => {
   onCellStarted((cell) => post({ kind: "cell", cell }));
   port.onmessage = (r: MessageEvent) => handle(r.data);
   await initTf();
+  try {
+    for (const recipes of m.recipes as string[]) await import(toFileUrl(recipes));
+    sealRecipes();
+  } catch (error) {
+    post({ kind: "import-error", message: `the course's recipes: ${thrownText(error)}` });
+    return;
+  }
   try {
     defined = { ...(await import(toFileUrl(m.module))) };
   } catch (error) {

@@ -9,11 +9,12 @@ import { PROJECT_ROOT } from "../../io/paths.ts";
 import type { Student } from "../api/check.ts";
 import type { Probe, StepOutcome } from "../shared/probe.ts";
 import type { RunnerReply, RunnerRequest } from "../shared/protocol.ts";
+import { GRADE_DEFAULTS } from "./limits.ts";
 
 /** Limits of one child. */
 export interface SandboxLimits {
   /**
-   * Memory the child may commit, in MB (RLIMIT_DATA; default 3072; at least 1536, since Deno
+   * Memory the child may commit, in MB (RLIMIT_DATA; default `GRADE_DEFAULTS.memoryMB`; at least 1536, since Deno
    * reserves about 1.1 GB of code space for its two isolates up front).
    */
   memoryMB?: number;
@@ -21,6 +22,8 @@ export interface SandboxLimits {
   heapMB?: number;
   /** Extra folders the child may read. */
   readable?: string[];
+  /** Recipe modules (file paths) the child's worker loads before the submission. */
+  recipes?: string[];
 }
 
 /** The least RLIMIT_DATA under which Deno starts a supervisor and a worker. */
@@ -91,9 +94,12 @@ export class Sandbox {
       join(PROJECT_ROOT, "node_modules"),
       join(PROJECT_ROOT, "deno.json"),
       modulePath,
+      ...(limits.recipes ?? []),
       ...(limits.readable ?? []),
     ];
-    const memory = Math.round(Math.max(MIN_MEMORY_MB, limits.memoryMB ?? 3072) * 1024 * 1024);
+    const memory = Math.round(
+      Math.max(MIN_MEMORY_MB, limits.memoryMB ?? GRADE_DEFAULTS.memoryMB) * 1024 * 1024,
+    );
     this.child = new Deno.Command("prlimit", {
       args: [
         `--data=${memory}:${memory}`,
@@ -120,7 +126,7 @@ export class Sandbox {
       detached: true,
     }).spawn();
     this.writer = this.child.stdin.getWriter();
-    this.send({ nonce: this.nonce, module: modulePath });
+    this.send({ nonce: this.nonce, module: modulePath, recipes: limits.recipes ?? [] });
     this.readStdout();
     this.readStderr();
     this.child.status.then((status) => this.finish(status));

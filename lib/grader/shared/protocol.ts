@@ -9,6 +9,8 @@ export interface RunnerPlan {
   nonce: string;
   /** The submission module (a file path). */
   module: string;
+  /** Recipe modules (file paths) the worker loads before the submission. */
+  recipes: string[];
 }
 
 /** A request for one check's probe (or for which names are missing). */

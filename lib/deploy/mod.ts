@@ -1,0 +1,4 @@
+// The deploy layer: ONNX export, int8 quantisation and sparse on-disk storage.
+export * from "./onnx_export.ts";
+export * from "./quantize.ts";
+export * from "./sparse_storage.ts";

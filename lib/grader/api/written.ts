@@ -1,0 +1,12 @@
+// Written questions (reflection, graded by hand): what a course declares for each, and the
+// placeholder that release leaves in a student's answer cell.
+
+/** One written question. */
+export interface WrittenQuestion {
+  id: string;
+  points: number;
+  question: string;
+}
+
+/** The placeholder a released answer cell holds. */
+export const ANSWER_PLACEHOLDER = "**Your answer** (written, graded by hand): _write here_";

@@ -1,0 +1,6 @@
+// The notebook layer: what notebooks display (tables, Plotly charts, Jupyter outputs) and
+// reading/writing `.ipynb` files.
+export * from "./display.ts";
+export * from "./ipynb.ts";
+export * from "./jupyter_outputs.ts";
+export * from "./plotly_server.ts";
