@@ -12,7 +12,6 @@ import { type DistilBertConfig, parseConfig } from "lib/model/config.ts";
 import { DistilBertForSequenceClassification } from "lib/model/distilbert.ts";
 import { saveDistilBert } from "lib/model/io.ts";
 import { type NamedTensor, parseSafetensors } from "lib/io/safetensors.ts";
-import { copyTokenizerFiles } from "lib/data/tokenizer.ts";
 import { resolveTokenizerDir } from "lib/model/loading.ts";
 import { exists } from "lib/io/hub.ts";
 
@@ -53,10 +52,7 @@ export function distilbertConfigOf(bert: BertConfig): DistilBertConfig {
   if ((bert.layer_norm_eps ?? 1e-12) !== 1e-12) {
     throw new Error(`layer_norm_eps ${bert.layer_norm_eps}: DistilBERT's LayerNorm uses 1e-12`);
   }
-  return parseConfig({
-    architectures: ["DistilBertForSequenceClassification"],
-    model_type: "distilbert",
-    activation: "gelu",
+  return sst2ClassifierConfig({
     attention_dropout: bert.attention_probs_dropout_prob ?? 0.1,
     dropout: bert.hidden_dropout_prob ?? 0.1,
     dim: bert.hidden_size,
@@ -65,15 +61,7 @@ export function distilbertConfigOf(bert: BertConfig): DistilBertConfig {
     n_layers: bert.num_hidden_layers,
     max_position_embeddings: bert.max_position_embeddings,
     vocab_size: bert.vocab_size,
-    initializer_range: 0.02,
     pad_token_id: bert.pad_token_id ?? 0,
-    qa_dropout: 0.1,
-    seq_classif_dropout: 0.2,
-    sinusoidal_pos_embds: false,
-    tie_weights_: true,
-    id2label: { "0": "NEGATIVE", "1": "POSITIVE" },
-    label2id: { NEGATIVE: 0, POSITIVE: 1 },
-    finetuning_task: "sst-2",
   });
 }
 
@@ -259,8 +247,7 @@ if (import.meta.main) {
       );
     }
   }
-  await saveDistilBert(model, args.out!);
-  await copyTokenizerFiles(tokenizerDir, args.out!);
+  await saveDistilBert(model, args.out!, { tokenizer: tokenizerDir });
   // The source's own card (HF front matter) states its license.
   const sourceCard = await Deno.readTextFile(join(source, "README.md")).catch(() => "");
   const conversion = {

@@ -2,7 +2,9 @@
 // by default) on SST-2 dev, reviews.csv, or a user's file, and prints the figures as a table.
 //
 //   deno task evaluate [--model <name|repo|folder|full>] [--data <file.tsv|file.csv>] [--json]
-//                      [--engine tfjs|onnxruntime]
+//                      [--engine tfjs|onnxruntime] [--predictions <file.csv>]
+//
+// --predictions writes `sentence,label,prediction,p_positive` for every input row, in order.
 import { parseArgs } from "node:util";
 import { initTf } from "lib/engine/tf.ts";
 import { defaultModelName, FULL_SIZE_MODEL, loadModel } from "lib/model/loading.ts";
@@ -11,6 +13,10 @@ import { readLabelledFile } from "lib/data/labelled_file.ts";
 import { REVIEWS_CSV } from "lib/io/paths.ts";
 import { evaluateClassifier } from "lib/evaluation/evaluation.ts";
 import { progressLine } from "lib/io/progress.ts";
+import { predictor } from "lib/evaluation/predict.ts";
+import { predictionRows } from "lib/evaluation/predictions.ts";
+// @ts-types="@types/papaparse"
+import Papa from "papaparse";
 
 const { values: args } = parseArgs({
   options: {
@@ -19,6 +25,7 @@ const { values: args } = parseArgs({
     json: { type: "boolean", default: false },
     "latency-samples": { type: "string", default: "100" },
     engine: { type: "string", default: "tfjs" },
+    predictions: { type: "string" },
   },
 });
 
@@ -40,7 +47,23 @@ try {
     onProgress: (phase, done, total) => line.update(`${phase} ${done}/${total}`, done === total),
   });
   line.clear();
-  const figures = { model: name, data: source, backend, ...report };
+  if (args.predictions) {
+    const predict = await predictor(model, tokenizer, engine);
+    try {
+      const probabilities = await predict(data.map((d) => d.sentence), { batchSize: 32 });
+      const rows = predictionRows(data, probabilities, model.config.id2label);
+      await Deno.writeTextFile(args.predictions, Papa.unparse(rows, { newline: "\n" }) + "\n");
+    } finally {
+      await predict.release();
+    }
+  }
+  const figures = {
+    model: name,
+    data: source,
+    backend,
+    ...report,
+    ...(args.predictions ? { predictions: args.predictions } : {}),
+  };
   if (args.json) {
     console.log(JSON.stringify(figures));
   } else {
@@ -55,6 +78,7 @@ try {
       ["parameters", report.parameters.toLocaleString("en-US")],
       ["in memory", `${report.inMemoryMB.toFixed(2)} MB`],
       ["on disk", report.onDiskMB === null ? "n/a" : `${report.onDiskMB.toFixed(2)} MB`],
+      ...(args.predictions ? [["predictions", args.predictions] as [string, string]] : []),
     ];
     const width = Math.max(...rows.map(([k]) => k.length));
     const valueWidth = Math.max(...rows.map(([, v]) => v.length));

@@ -14,7 +14,7 @@ import { AdamW } from "lib/training/adamw.ts";
 import { lengthBucketedBatches, shuffle } from "lib/data/batches.ts";
 import { accuracyOf, predictProbabilities } from "lib/evaluation/predict.ts";
 import { loadSst2 } from "lib/data/sst2.ts";
-import { copyTokenizerFiles, loadTokenizer } from "lib/data/tokenizer.ts";
+import { loadTokenizer } from "lib/data/tokenizer.ts";
 import { readSafetensors, writeSafetensors } from "lib/io/safetensors.ts";
 import { cacheDir, exists } from "lib/io/hub.ts";
 import { resolveTokenizerDir } from "lib/model/loading.ts";
@@ -102,10 +102,7 @@ console.error(
 const encoded = train.map((r) => tokenizer.encode(r.sentence, recipe.maxPositions));
 const lengths = encoded.map((e) => e.length);
 
-const config: DistilBertConfig = parseConfig({
-  architectures: ["DistilBertForSequenceClassification"],
-  model_type: "distilbert",
-  activation: "gelu",
+const config: DistilBertConfig = sst2ClassifierConfig({
   attention_dropout: recipe.dropout,
   dropout: recipe.dropout,
   dim: recipe.dim,
@@ -114,15 +111,7 @@ const config: DistilBertConfig = parseConfig({
   n_layers: 6,
   max_position_embeddings: recipe.maxPositions,
   vocab_size: tokenizer.vocabSize,
-  initializer_range: 0.02,
   pad_token_id: tokenizer.padId,
-  qa_dropout: 0.1,
-  seq_classif_dropout: 0.2,
-  sinusoidal_pos_embds: false,
-  tie_weights_: true,
-  id2label: { "0": "NEGATIVE", "1": "POSITIVE" },
-  label2id: { NEGATIVE: 0, POSITIVE: 1 },
-  finetuning_task: "sst-2",
 });
 
 const stepsPerEpoch = Math.ceil(train.length / recipe.batchSize);
@@ -280,8 +269,7 @@ if (recipe.holdout > 0) {
   await log({ event: "dev", step: state.best!.step, devAccuracy });
 }
 state.elapsedSeconds = elapsed();
-await saveDistilBert(model, outDir, { dtype: "F16" });
-await copyTokenizerFiles(tokenizerDir, outDir);
+await saveDistilBert(model, outDir, { dtype: "F16", tokenizer: tokenizerDir });
 await Deno.writeTextFile(
   join(outDir, "training.json"),
   JSON.stringify(

@@ -146,22 +146,6 @@ export class TextTokenizer {
   }
 }
 
-/** The tokenizer files a model folder carries (HF layout). */
-const TOKENIZER_FILES = ["tokenizer.json", "tokenizer_config.json"];
-
-/**
- * Copies a model folder's tokenizer files (`tokenizer.json`, `tokenizer_config.json`) into
- * another model folder.
- *
- * @example
- * ```ts
- * await copyTokenizerFiles("data/models/distilbert-sst2-tiny", "out/onnx/dense");
- * ```
- */
-export async function copyTokenizerFiles(fromDir: string, toDir: string): Promise<void> {
-  for (const file of TOKENIZER_FILES) await Deno.copyFile(join(fromDir, file), join(toDir, file));
-}
-
 /**
  * Loads `tokenizer.json` and `tokenizer_config.json` from a model folder. A folder with only
  * `vocab.txt` (older BERT checkpoints) gets the standard BERT WordPiece pipeline built from it.

@@ -1,6 +1,7 @@
 // A model folder's tokenizer files (`tokenizer.json`, `tokenizer_config.json`, `vocab.txt`):
-// reading them, and rewriting them with a subset of the vocabulary renumbered in order (its
-// special tokens kept, the post-processor's and padding's ids remapped).
+// reading them, copying them into another model folder with a `tokenizer_config.json` made
+// right for DistilBERT, and rewriting them with a subset of the vocabulary renumbered in order
+// (its special tokens kept, the post-processor's and padding's ids remapped).
 import { join } from "node:path";
 import { TextTokenizer } from "./tokenizer.ts";
 
@@ -180,4 +181,82 @@ function remapPostProcessor(
     default:
       return p;
   }
+}
+
+/**
+ * A model's `tokenizer_config.json` made right for DistilBERT: `tokenizer_class`
+ * `DistilBertTokenizer` with `model_input_names` `input_ids` and `attention_mask` (BERT's
+ * tokenizer also returns `token_type_ids`, which DistilBERT's forward rejects in transformers),
+ * and `model_max_length` at most `maxPositions`, so that truncation fits the position table.
+ *
+ * @example
+ * ```ts
+ * distilBertTokenizerConfig({ tokenizer_class: "BertTokenizer", model_max_length: 512 }, 128);
+ * // { tokenizer_class: "DistilBertTokenizer", model_max_length: 128, model_input_names: [...] }
+ * ```
+ */
+export function distilBertTokenizerConfig(
+  config: Record<string, unknown>,
+  maxPositions: number,
+): Record<string, unknown> {
+  const max = Number(config.model_max_length);
+  return {
+    ...config,
+    tokenizer_class: "DistilBertTokenizer",
+    model_input_names: ["input_ids", "attention_mask"],
+    model_max_length: Number.isFinite(max) && max > 0 ? Math.min(max, maxPositions) : maxPositions,
+  };
+}
+
+/**
+ * Writes tokenizer files (text by file name: `tokenizer.json`, `tokenizer_config.json`, …)
+ * into a model folder, with `tokenizer_config.json` made right for DistilBERT
+ * (`distilBertTokenizerConfig`; written even when `files` has none).
+ *
+ * @example
+ * ```ts
+ * await writeTokenizerFiles("out/vocab", pruned.files, model.config.max_position_embeddings);
+ * ```
+ */
+export async function writeTokenizerFiles(
+  dir: string,
+  files: Record<string, string>,
+  maxPositions: number,
+): Promise<void> {
+  const configText = files["tokenizer_config.json"];
+  const config = configText === undefined ? {} : JSON.parse(configText);
+  for (const [name, text] of Object.entries(files)) {
+    if (name !== "tokenizer_config.json") await Deno.writeTextFile(join(dir, name), text);
+  }
+  await Deno.writeTextFile(
+    join(dir, "tokenizer_config.json"),
+    JSON.stringify(distilBertTokenizerConfig(config, maxPositions), null, 2) + "\n",
+  );
+}
+
+/**
+ * Copies a model folder's tokenizer files (`tokenizer.json`, and `tokenizer_config.json` made
+ * right for DistilBERT by `distilBertTokenizerConfig`) into another model folder.
+ *
+ * @example
+ * ```ts
+ * await copyTokenizerFiles("data/models/distilbert-sst2-tiny", "out/onnx/dense", 128);
+ * ```
+ */
+export async function copyTokenizerFiles(
+  fromDir: string,
+  toDir: string,
+  maxPositions: number,
+): Promise<void> {
+  const files: Record<string, string> = {
+    "tokenizer.json": await Deno.readTextFile(join(fromDir, "tokenizer.json")),
+  };
+  try {
+    files["tokenizer_config.json"] = await Deno.readTextFile(
+      join(fromDir, "tokenizer_config.json"),
+    );
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  await writeTokenizerFiles(toDir, files, maxPositions);
 }

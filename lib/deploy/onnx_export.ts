@@ -8,7 +8,7 @@ import onnxProto from "onnx-proto";
 import { ffnDims, headCounts, headDim } from "../model/config.ts";
 import type { DistilBertForSequenceClassification } from "../model/distilbert.ts";
 import { writeConfig } from "../model/io.ts";
-import { copyTokenizerFiles } from "../data/tokenizer.ts";
+import { copyTokenizerFiles } from "../data/tokenizer_files.ts";
 
 // deno-lint-ignore no-explicit-any
 const onnx = (onnxProto as any).onnx;
@@ -366,5 +366,5 @@ export async function exportForTransformersJs(
   await Deno.mkdir(join(dir, "onnx"), { recursive: true });
   await Deno.writeFile(join(dir, "onnx", "model.onnx"), exportOnnx(model));
   await writeConfig(model.config, dir);
-  await copyTokenizerFiles(tokenizerDir, dir);
+  await copyTokenizerFiles(tokenizerDir, dir, model.config.max_position_embeddings);
 }

@@ -4,4 +4,5 @@ export * from "./evaluation.ts";
 export * from "./flops.ts";
 export * from "./ort_classifier.ts";
 export * from "./predict.ts";
+export * from "./predictions.ts";
 export * from "./stats.ts";

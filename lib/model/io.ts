@@ -1,9 +1,13 @@
-// Loading and saving DistilBERT in the Hugging Face layout: config.json + model.safetensors.
+// Loading and saving DistilBERT in the Hugging Face layout: config.json + model.safetensors
+// (compact or dense, see layout.ts), with tokenizer files and a model card when asked.
 import { join } from "node:path";
 import { tf } from "../engine/tf.ts";
-import { type NamedTensor, readSafetensors, writeSafetensors } from "../io/safetensors.ts";
+import { readSafetensors, writeSafetensors } from "../io/safetensors.ts";
 import { type DistilBertConfig, parseConfig } from "./config.ts";
 import { DistilBertForSequenceClassification, parameterShapes } from "./distilbert.ts";
+import { type Layout, layOut, savedConfig } from "./layout.ts";
+import { modelCard, type ModelCardFacts } from "./model_card.ts";
+import { copyTokenizerFiles, writeTokenizerFiles } from "../data/tokenizer_files.ts";
 
 /**
  * Loads `config.json` and `model.safetensors` from an HF-layout folder. Extra tensors are
@@ -57,17 +61,31 @@ export async function loadDistilBert(dir: string): Promise<DistilBertForSequence
 
 /** Options of `saveDistilBert`. */
 export interface SaveOptions {
-  /** On-disk dtype: F32 (default) or F16 (half the size; loaded back as float32). */
+  /**
+   * On-disk dtype: F32 (default) or F16 (half the size). Either way config.json says
+   * `torch_dtype`/`dtype` float32: the weights are computed in float32, here and in transformers.
+   */
   dtype?: "F32" | "F16";
+  /** `compact` (default: pruned rows removed) or `dense` (original shapes, zeros); see layout.ts. */
+  layout?: Layout;
+  /**
+   * Tokenizer files to add, so that the folder is a complete model: a model folder to copy them
+   * from, or their text by file name (`tokenizer.json`, `tokenizer_config.json`, …).
+   */
+  tokenizer?: string | Record<string, string>;
+  /** Writes README.md, a model card of what was pruned and measured (after the other files). */
+  card?: ModelCardFacts;
 }
 
 /**
- * Writes the model as `config.json` + `model.safetensors` (HF layout) into `dir`.
- * Pruned heads are saved as `pruned_heads`, so the folder reloads here and in HF tools.
+ * Writes the model as `config.json` + `model.safetensors` (HF layout) into `dir`, in the
+ * compact layout (pruned heads saved as `pruned_heads`: loads here and in transformers 4) or the
+ * dense one (original shapes with zeros: loads in any transformers version); with `tokenizer`
+ * and `card`, a complete model folder.
  *
  * @example
  * ```ts
- * await saveDistilBert(model, "out/pruned", { dtype: "F16" });
+ * await saveDistilBert(model, "out/pruned", { dtype: "F16", tokenizer: "data/models/distilbert-sst2-tiny" });
  * ```
  */
 export async function saveDistilBert(
@@ -76,16 +94,46 @@ export async function saveDistilBert(
   options: SaveOptions = {},
 ): Promise<void> {
   await Deno.mkdir(dir, { recursive: true });
-  const tensors = new Map<string, NamedTensor>();
-  for (const [name, p] of model.params) {
-    tensors.set(name, { shape: p.shape, data: p.dataSync() as Float32Array });
+  const layout = options.layout ?? "compact";
+  const dtype = options.dtype ?? "F32";
+  const { config, tensors } = layOut(model, layout);
+  const weights = join(dir, "model.safetensors");
+  await writeSafetensors(weights, tensors, dtype);
+  await writeConfig(config, dir);
+  const positions = config.max_position_embeddings;
+  if (typeof options.tokenizer === "string") {
+    await copyTokenizerFiles(options.tokenizer, dir, positions);
+  } else if (options.tokenizer) {
+    await writeTokenizerFiles(dir, options.tokenizer, positions);
   }
-  await writeSafetensors(join(dir, "model.safetensors"), tensors, options.dtype ?? "F32");
-  await writeConfig(model.config, dir);
+  if (options.card) {
+    const onnx: Record<string, number> = {};
+    try {
+      for (const entry of Deno.readDirSync(join(dir, "onnx"))) {
+        if (entry.name.endsWith(".onnx")) {
+          onnx[entry.name] = (await Deno.stat(join(dir, "onnx", entry.name))).size;
+        }
+      }
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+    const card = modelCard(options.card, {
+      modelConfig: model.config,
+      config,
+      layout,
+      dtype,
+      parameters: model.numParameters(),
+      weightsBytes: (await Deno.stat(weights)).size,
+      onnx,
+    });
+    await Deno.writeTextFile(join(dir, "README.md"), card);
+  }
 }
 
 /**
- * Writes a model's `config.json` (HF's format, `pruned_heads` included) into `dir`.
+ * Writes a model's `config.json` into `dir`: HF's format, as the compact layout saves it
+ * (`pruned_heads`; uniform FFN widths as `hidden_dim`, see `savedConfig`), with
+ * `torch_dtype`/`dtype` float32 (the key transformers 4 and 5 read, respectively).
  *
  * @example
  * ```ts
@@ -93,5 +141,6 @@ export async function saveDistilBert(
  * ```
  */
 export async function writeConfig(config: DistilBertConfig, dir: string): Promise<void> {
-  await Deno.writeTextFile(join(dir, "config.json"), JSON.stringify(config, null, 2) + "\n");
+  const saved = { ...savedConfig(config, "compact"), torch_dtype: "float32", dtype: "float32" };
+  await Deno.writeTextFile(join(dir, "config.json"), JSON.stringify(saved, null, 2) + "\n");
 }

@@ -12,7 +12,9 @@ export type PruningPlan = Record<string, number[]>;
 /**
  * Removes heads from the model in place, as HF's `model.prune_heads(plan)`: indices are
  * original head indices; heads already pruned are ignored; `config.pruned_heads` records
- * the union. A layer may lose all its heads (its attention then adds only `out_lin`'s bias).
+ * the union. A layer may lose all its heads: its attention then adds only `out_lin`'s bias
+ * (transformers 4 cannot run such a layer; the compact layout saves it as one zero-filled
+ * head, which computes the same, see `lib/model/layout.ts`).
  *
  * @example
  * ```ts

@@ -175,10 +175,7 @@ export async function pruneVocabulary(
   const pad = model.config.pad_token_id;
   if (pad !== undefined && pad !== null) model.config.pad_token_id = pruned.newIds[pad];
   if (options.outDir) {
-    await saveDistilBert(model, options.outDir, { dtype: options.dtype });
-    for (const [name, text] of Object.entries(pruned.files)) {
-      await Deno.writeTextFile(join(options.outDir, name), text);
-    }
+    await saveDistilBert(model, options.outDir, { dtype: options.dtype, tokenizer: pruned.files });
   }
   return pruned;
 }

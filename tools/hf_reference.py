@@ -1,0 +1,202 @@
+"""Golden outputs of Hugging Face transformers for model folders this project saves.
+
+Developer tool (never run by the README's commands, set-up or tests). Three commands:
+
+- base OUT: a random tiny DistilBertForSequenceClassification (2 layers x 4 heads, dim 16,
+  FFN 32, 24 positions) with a WordPiece tokenizer of 77 tokens, saved by transformers as
+  a model folder: what tests/fixtures/hf-interop/ prunes with `deno task prune`.
+- logits FOLDER...: loads each folder with AutoTokenizer + AutoModelForSequenceClassification,
+  runs the sentences of tests/fixtures/hf-interop/sentences.csv (one padded batch, truncation
+  on) and writes FOLDER/hf_logits.transformersN.json (N: the major version): the versions, the
+  token ids, the logits and every warning that loading and the forward pass raised. A folder that does not load is reported and skipped (exit 1).
+  tests/hf_interop_test.ts compares the engine with every such file.
+- compare FOLDER PREDICTIONS.csv: runs pipeline("sentiment-analysis", FOLDER, truncation=True)
+  on the `sentence` column of a CSV written by `deno task evaluate --predictions` and prints
+  the largest |p_positive(HF) - p_positive(ours)| and the warnings.
+
+Usage (a venv with torch and transformers from PyPI; any 4.x or 5.x):
+    python3 -m venv /tmp/hf && /tmp/hf/bin/pip install torch transformers
+    /tmp/hf/bin/python tools/hf_reference.py base tests/fixtures/hf-interop/base
+    /tmp/hf/bin/python tools/hf_reference.py logits tests/fixtures/hf-interop/compact-heads
+    /tmp/hf/bin/python tools/hf_reference.py compare out/pruned predictions.csv
+"""
+
+import argparse
+import csv
+import io
+import json
+import logging
+import sys
+import warnings
+from pathlib import Path
+
+import torch
+import transformers
+from transformers import (
+    AutoModelForSequenceClassification,
+    AutoTokenizer,
+    DistilBertConfig,
+    DistilBertForSequenceClassification,
+    DistilBertTokenizerFast,
+)
+
+SENTENCES = Path("tests/fixtures/hf-interop/sentences.csv")
+
+WORDS = (
+    "the a an and but or not no so it is was are be this that i you my for of to in on at "
+    "with after before again even all very too good great bad poor cheap fast slow bright dim "
+    "battery screen sound case price money waste broke dies feels would buy half two days "
+    "love hate works quality product , . ! ' s"
+).split()
+PIECES = ["##s", "##ed", "##ing", "##ly", "##er"]
+
+
+def capture():
+    """A context that records Python warnings and transformers' log warnings as strings."""
+
+    class Capture:
+        def __enter__(self):
+            self.stream = io.StringIO()
+            self.handler = logging.StreamHandler(self.stream)
+            self.handler.setLevel(logging.WARNING)
+            transformers.logging.get_logger().addHandler(self.handler)
+            self.records = warnings.catch_warnings(record=True)
+            self.list = self.records.__enter__()
+            warnings.simplefilter("always")
+            return self
+
+        def __exit__(self, *exc):
+            self.records.__exit__(*exc)
+            transformers.logging.get_logger().removeHandler(self.handler)
+
+        def messages(self):
+            logged = [line for line in self.stream.getvalue().splitlines() if line.strip()]
+            return [str(w.message) for w in self.list] + logged
+
+    return Capture()
+
+
+def base(out: Path, seed: int) -> None:
+    """A random tiny DistilBERT classifier with non-trivial weights and its tokenizer."""
+    out.mkdir(parents=True, exist_ok=True)
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + WORDS + PIECES
+    (out / "vocab.txt").write_text("\n".join(vocab) + "\n")
+    tokenizer = DistilBertTokenizerFast(str(out / "vocab.txt"), model_max_length=24)
+    torch.manual_seed(seed)
+    config = DistilBertConfig(
+        vocab_size=len(vocab),
+        max_position_embeddings=24,
+        n_layers=2,
+        n_heads=4,
+        dim=16,
+        hidden_dim=32,
+        id2label={0: "NEGATIVE", 1: "POSITIVE"},
+        label2id={"NEGATIVE": 0, "POSITIVE": 1},
+        initializer_range=0.3,
+    )
+    model = DistilBertForSequenceClassification(config).eval()
+    with torch.no_grad():  # LayerNorms and biases away from 1/0
+        for name, p in model.named_parameters():
+            if "layer_norm" in name.lower() or name.endswith("bias"):
+                p.add_(0.2 * torch.randn_like(p))
+    model.save_pretrained(str(out), safe_serialization=True)
+    tokenizer.save_pretrained(str(out))
+    (out / "vocab.txt").unlink()
+    (out / "special_tokens_map.json").unlink(missing_ok=True)
+    print(f"wrote {out} ({len(vocab)} tokens, transformers {transformers.__version__})")
+
+
+def read_sentences(path: Path) -> list[str]:
+    """The `sentence` column of a CSV file."""
+    with path.open(newline="") as f:
+        return [row["sentence"] for row in csv.DictReader(f)]
+
+
+def logits(folder: Path, sentences: list[str]) -> bool:
+    """HF's token ids and logits for the sentences, with the warnings raised, into a JSON file."""
+    try:
+        result = run_sentences(folder, sentences)
+    except Exception as e:  # noqa: BLE001 - a folder this version cannot load is a finding
+        print(f"{folder}: transformers {transformers.__version__} cannot load it: "
+              f"{type(e).__name__}: {str(e).splitlines()[0]}")
+        return False
+    major = transformers.__version__.split(".")[0]
+    (folder / f"hf_logits.transformers{major}.json").write_text(json.dumps(result, indent=1) + "\n")
+    print(f"{folder}: transformers {transformers.__version__}, warnings: {result['warnings'] or 'none'}")
+    return True
+
+
+def run_sentences(folder: Path, sentences: list[str]) -> dict:
+    """Token ids and logits of the sentences, with the warnings raised on the way."""
+    with capture() as seen:
+        tokenizer = AutoTokenizer.from_pretrained(str(folder))
+        model = AutoModelForSequenceClassification.from_pretrained(str(folder)).eval()
+        batch = tokenizer(sentences, padding=True, truncation=True, return_tensors="pt")
+        with torch.no_grad():
+            out = model(**batch).logits
+    return {
+        "computed_by": f"transformers {transformers.__version__}, torch {torch.__version__}, "
+        "AutoModelForSequenceClassification, eval mode",
+        "transformers": transformers.__version__,
+        "model_dtype": str(model.dtype).replace("torch.", ""),
+        "tokenizer_class": type(tokenizer).__name__,
+        "model_input_names": list(batch.keys()),
+        "warnings": seen.messages(),
+        "sentences": sentences,
+        "input_ids": batch["input_ids"].tolist(),
+        "attention_mask": batch["attention_mask"].tolist(),
+        "logits": out.tolist(),
+    }
+
+
+def compare(folder: Path, predictions: Path, batch_size: int) -> None:
+    """Largest |p_positive| difference between HF's pipeline and a predictions CSV."""
+    with predictions.open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    with capture() as seen:
+        classify = transformers.pipeline(
+            "sentiment-analysis", model=str(folder), truncation=True, top_k=None, device="cpu"
+        )
+        outputs = classify([r["sentence"] for r in rows], batch_size=batch_size)
+    worst, where = 0.0, -1
+    for i, (row, scores) in enumerate(zip(rows, outputs)):
+        ours = float(row["p_positive"])
+        theirs = next(s["score"] for s in scores if s["label"] == "POSITIVE")
+        if abs(ours - theirs) > worst:
+            worst, where = abs(ours - theirs), i
+    print(
+        f"transformers {transformers.__version__} pipeline, {folder}: {len(rows)} rows, "
+        f"model dtype {classify.model.dtype}, max |dp_positive| {worst:.3g} (row {where + 2}); "
+        f"warnings: {seen.messages() or 'none'}"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("base", help="write the random tiny base model folder")
+    p.add_argument("out", type=Path)
+    p.add_argument("--seed", type=int, default=0)
+    p = sub.add_parser("logits", help="write FOLDER/hf_logits.transformersN.json for each folder")
+    p.add_argument("folders", type=Path, nargs="+")
+    p.add_argument("--sentences", type=Path, default=SENTENCES, help="CSV with a sentence column")
+    p = sub.add_parser("compare", help="compare a predictions CSV with HF's pipeline")
+    p.add_argument("folder", type=Path)
+    p.add_argument("predictions", type=Path)
+    p.add_argument("--batch-size", type=int, default=32)
+    args = parser.parse_args()
+    transformers.logging.disable_progress_bar()
+    torch.set_num_threads(1)
+    if args.command == "base":
+        base(args.out, args.seed)
+        return 0
+    if args.command == "logits":
+        sentences = read_sentences(args.sentences)
+        loaded = [logits(folder, sentences) for folder in args.folders]
+        return 0 if all(loaded) else 1
+    compare(args.folder, args.predictions, args.batch_size)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
