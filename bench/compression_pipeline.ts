@@ -42,6 +42,7 @@ import {
 import { exportOnnx } from "lib/deploy/onnx_export.ts";
 import { exportOnnxInt8 } from "lib/deploy/quantize.ts";
 import { accuracyOf, predictor } from "lib/evaluation/predict.ts";
+import { tokenFeeds } from "lib/deploy/ort_tensors.ts";
 
 const { values: args } = parseArgs({
   // Imported by bench/forward_bench.ts: its own flags are not ours.
@@ -136,15 +137,9 @@ say(
   } MB`,
 );
 
-const int64 = (rows: number[][]) =>
-  new ort.Tensor("int64", BigInt64Array.from(rows.flat(), (v) => BigInt(v)), [
-    rows.length,
-    rows[0].length,
-  ]);
 /** Feeds of sentences for a tokenizer. */
 function feeds(tok: TextTokenizer, sentences: string[]) {
-  const { inputIds, attentionMask } = tok.pad(sentences.map((s) => tok.encode(s, 64)));
-  return { input_ids: int64(inputIds), attention_mask: int64(attentionMask) };
+  return tokenFeeds(tok.pad(sentences.map((s) => tok.encode(s, 64))));
 }
 /** Accuracy of an ONNX session on labelled sentences (batches of 32, by length). */
 async function accuracy(
@@ -258,7 +253,7 @@ if (!args["skip-base"]) {
     { length: 16 },
     (_, i) => Array.from({ length: 64 }, (_, j) => 1 + ((i * 64 + j) * 7919) % (rowsKept - 1)),
   );
-  const input = { input_ids: int64(ids), attention_mask: int64(ids.map((r) => r.map(() => 1))) };
+  const input = tokenFeeds({ inputIds: ids, attentionMask: ids.map((r) => r.map(() => 1)) });
   const a = await ort.InferenceSession.create(baseDense);
   const b = await ort.InferenceSession.create(baseCompressed);
   const [ta, tb] = await interleaved(

@@ -29,6 +29,7 @@ import { forwardFlops } from "lib/evaluation/flops.ts";
 import { exportOnnx } from "lib/deploy/onnx_export.ts";
 import { pruneHeads } from "lib/prune/heads.ts";
 import { pruneFfnNeurons } from "lib/prune/ffn.ts";
+import { tokenFeeds } from "lib/deploy/ort_tensors.ts";
 
 /** Child mode: only the tfjs rows, as JSON (the parent runs it with one wasm thread). */
 const TFJS_ONLY = Deno.args.includes("--tfjs-only");
@@ -110,12 +111,10 @@ async function measure(withOrt: boolean): Promise<{ rows: Row[]; shapes: Variant
         });
       }
       if (session) {
-        const feed = (t: tf.Tensor) =>
-          new ort.Tensor("int64", BigInt64Array.from(Array.from(t.dataSync(), BigInt)), [
-            batch,
-            seq,
-          ]);
-        const feeds = { input_ids: feed(ids), attention_mask: feed(mask) };
+        const feeds = tokenFeeds({
+          inputIds: ids.arraySync() as number[][],
+          attentionMask: mask.arraySync() as number[][],
+        });
         const ortMs = await medianMs(() => session.run(feeds), 10);
         rows.push({ variant: name, batch, seq, engine: "onnxruntime", ms: ortMs, flops });
       }

@@ -19,6 +19,7 @@ import { pruneHeads } from "lib/prune/heads.ts";
 import { pruneFfnNeurons } from "lib/prune/ffn.ts";
 import { readLabelledFile } from "lib/data/labelled_file.ts";
 import { REVIEWS_CSV } from "lib/io/paths.ts";
+import { tokenFeeds } from "lib/deploy/ort_tensors.ts";
 
 await initTf();
 const golden = JSON.parse(await Deno.readTextFile(join(TINY, "golden.json")));
@@ -32,15 +33,9 @@ Deno.test("onnxruntime runs the exported tiny model and its pruned copy like the
   ) {
     const model = await loadDistilBert(join(TINY, folder));
     const session = await ort.InferenceSession.create(exportOnnx(model));
-    const feed = (rows: number[][]) =>
-      new ort.Tensor("int64", BigInt64Array.from(rows.flat().map(BigInt)), [
-        rows.length,
-        rows[0].length,
-      ]);
-    const out = await session.run({
-      input_ids: feed(golden.input_ids),
-      attention_mask: feed(golden.attention_mask),
-    });
+    const out = await session.run(
+      tokenFeeds({ inputIds: golden.input_ids, attentionMask: golden.attention_mask }),
+    );
     assertClose(out.logits.data as Float32Array, expected.flat(), 1e-4, `${folder} logits`);
     await session.release();
     model.dispose();

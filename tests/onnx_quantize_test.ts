@@ -27,6 +27,7 @@ import { pruneVocabulary, usedTokenIds } from "lib/prune/vocabulary.ts";
 import { readLabelledFile } from "lib/data/labelled_file.ts";
 import { loadSst2 } from "lib/data/sst2.ts";
 import { REVIEWS_CSV } from "lib/io/paths.ts";
+import { tokenFeeds } from "lib/deploy/ort_tensors.ts";
 
 await initTf();
 const reviews = (await readLabelledFile(REVIEWS_CSV)).map((r) => r.sentence);
@@ -39,15 +40,7 @@ async function ortLogits(
   attentionMask: number[][],
 ): Promise<Float32Array> {
   const session = await ort.InferenceSession.create(bytes);
-  const feed = (rows: number[][]) =>
-    new ort.Tensor("int64", BigInt64Array.from(rows.flat(), (v) => BigInt(v)), [
-      rows.length,
-      rows[0].length,
-    ]);
-  const out = await session.run({
-    input_ids: feed(inputIds),
-    attention_mask: feed(attentionMask),
-  });
+  const out = await session.run(tokenFeeds({ inputIds: inputIds, attentionMask: attentionMask }));
   await session.release();
   return out.logits.data as Float32Array;
 }

@@ -17,6 +17,7 @@ import { loadSst2 } from "lib/data/sst2.ts";
 import { accuracyOf, predictor } from "lib/evaluation/predict.ts";
 import { exportOnnx } from "lib/deploy/onnx_export.ts";
 import { convertedModel, readFloatTensors } from "../tools/convert_bert.ts";
+import { tokenFeeds } from "lib/deploy/ort_tensors.ts";
 
 await initTf();
 const FIXTURE = join(PROJECT_ROOT, "tests", "fixtures", "bert-conversion");
@@ -128,15 +129,7 @@ Deno.test({
       ).logits.arraySync()
     );
     const session = await ort.InferenceSession.create(exportOnnx(model));
-    const feed = (rows: number[][]) =>
-      new ort.Tensor("int64", BigInt64Array.from(rows.flat().map(BigInt)), [
-        rows.length,
-        rows[0].length,
-      ]);
-    const out = await session.run({
-      input_ids: feed(inputIds),
-      attention_mask: feed(attentionMask),
-    });
+    const out = await session.run(tokenFeeds({ inputIds: inputIds, attentionMask: attentionMask }));
     assertClose(out.logits.data as Float32Array, logits.flat(), 1e-4, "onnxruntime logits");
     await session.release();
     model.dispose();

@@ -8,7 +8,7 @@
 import { parseArgs } from "node:util";
 import { basename, dirname, join } from "node:path";
 import { initTf, tf } from "lib/engine/tf.ts";
-import { type DistilBertConfig, parseConfig } from "lib/model/config.ts";
+import { type DistilBertConfig, sst2ClassifierConfig } from "lib/model/config.ts";
 import { DistilBertForSequenceClassification } from "lib/model/distilbert.ts";
 import { saveDistilBert } from "lib/model/io.ts";
 import { type NamedTensor, parseSafetensors } from "lib/io/safetensors.ts";

@@ -7,7 +7,7 @@ import { parseArgs } from "node:util";
 import { join } from "node:path";
 import seedrandom from "seedrandom";
 import { initTf, tf } from "lib/engine/tf.ts";
-import { type DistilBertConfig, parseConfig } from "lib/model/config.ts";
+import { type DistilBertConfig, sst2ClassifierConfig } from "lib/model/config.ts";
 import { DistilBertForSequenceClassification } from "lib/model/distilbert.ts";
 import { loadDistilBert, saveDistilBert } from "lib/model/io.ts";
 import { AdamW } from "lib/training/adamw.ts";

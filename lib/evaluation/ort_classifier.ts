@@ -7,6 +7,7 @@ import * as ort from "onnxruntime-node";
 import type { DistilBertForSequenceClassification } from "../model/distilbert.ts";
 import { headCounts } from "../model/config.ts";
 import { exportOnnx } from "../deploy/onnx_export.ts";
+import { tokenFeeds } from "../deploy/ort_tensors.ts";
 
 /**
  * A snapshot of a model on onnxruntime: later changes to the tfjs model are not seen (make a
@@ -48,7 +49,6 @@ export class OrtClassifier {
     headMask?: number[][] | number[][][],
   ): Promise<number[][]> {
     const batch = inputIds.length;
-    const width = inputIds[0]?.length ?? 0;
     const total = this.heads.reduce((a, b) => a + b, 0);
     const mask = new Float32Array(batch * total).fill(1);
     if (headMask) {
@@ -70,11 +70,8 @@ export class OrtClassifier {
         });
       }
     }
-    const int64 = (rows: number[][]) =>
-      new ort.Tensor("int64", BigInt64Array.from(rows.flat(), (v) => BigInt(v)), [batch, width]);
     const out = await this.session.run({
-      input_ids: int64(inputIds),
-      attention_mask: int64(attentionMask),
+      ...tokenFeeds({ inputIds, attentionMask }),
       head_mask: new ort.Tensor("float32", mask, [batch, total]),
     });
     const data = out.logits.data as Float32Array;

@@ -99,6 +99,55 @@ export function distilbertBaseConfig(): DistilBertConfig {
   });
 }
 
+/** The shape and dropout of an SST-2 classifier, the rest of its config being fixed. */
+export type Sst2Shape = Pick<
+  DistilBertConfig,
+  | "dim"
+  | "hidden_dim"
+  | "n_heads"
+  | "n_layers"
+  | "max_position_embeddings"
+  | "vocab_size"
+  | "pad_token_id"
+  | "dropout"
+  | "attention_dropout"
+>;
+
+/**
+ * The config of a DistilBERT SST-2 classifier of the given shape, as HF writes it for
+ * `DistilBertForSequenceClassification` (labels NEGATIVE/POSITIVE, GELU, classifier dropout
+ * 0.2): the one the course's training and conversion tools write.
+ *
+ * @example
+ * ```ts
+ * sst2ClassifierConfig({ dim: 96, hidden_dim: 384, n_heads: 12, n_layers: 6, max_position_embeddings: 128, vocab_size: 30522, pad_token_id: 0, dropout: 0.1, attention_dropout: 0.1 });
+ * ```
+ */
+export function sst2ClassifierConfig(shape: Sst2Shape): DistilBertConfig {
+  return parseConfig({
+    architectures: ["DistilBertForSequenceClassification"],
+    model_type: "distilbert",
+    activation: "gelu",
+    attention_dropout: shape.attention_dropout,
+    dropout: shape.dropout,
+    dim: shape.dim,
+    hidden_dim: shape.hidden_dim,
+    n_heads: shape.n_heads,
+    n_layers: shape.n_layers,
+    max_position_embeddings: shape.max_position_embeddings,
+    vocab_size: shape.vocab_size,
+    initializer_range: 0.02,
+    pad_token_id: shape.pad_token_id,
+    qa_dropout: 0.1,
+    seq_classif_dropout: 0.2,
+    sinusoidal_pos_embds: false,
+    tie_weights_: true,
+    id2label: { "0": "NEGATIVE", "1": "POSITIVE" },
+    label2id: { NEGATIVE: 0, POSITIVE: 1 },
+    finetuning_task: "sst-2",
+  });
+}
+
 /** Size of one attention head: `dim / n_heads` (unchanged by pruning). */
 export function headDim(config: DistilBertConfig): number {
   return config.dim / config.n_heads;

@@ -2,6 +2,7 @@
 // where they lie (views of wasm memory, or the cpu backend's arrays) and writes its outputs in
 // place, so that a composite op (LayerNorm, GELU, attention) is one kernel call instead of many.
 import * as tf from "@tensorflow/tfjs";
+import { sizeOf } from "../wasm_backend.ts";
 
 /** An input as a kernel body sees it. */
 export interface KernelInput {
@@ -28,8 +29,6 @@ type Backend = tf.KernelBackend & {
   wasm?: { HEAPU8: Uint8Array };
   dataIdMap: { get(dataId: unknown): { memoryOffset: number } };
 };
-
-const sizeOf = (shape: number[]) => shape.reduce((x, y) => x * y, 1);
 
 /**
  * Registers `kernel` under `name` for the wasm and cpu backends (once per name). Inputs must be
