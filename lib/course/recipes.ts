@@ -13,6 +13,7 @@ import type { CalibrationBatch } from "../importance/calibration.ts";
 import { globalMagnitudePrune, setMask } from "../prune/magnitude.ts";
 import { busyWait, captured, type Plain, plain, wm } from "../grader/shared/plain.ts";
 import { type RecipeTools, registerRecipes } from "../grader/shared/recipe_book.ts";
+import { advanceVirtualClock } from "../grader/shared/virtual_clock.ts";
 
 /** Every input a course check can ask for: the grader's generic recipes and the course's. */
 export type Recipe =
@@ -22,7 +23,10 @@ export type Recipe =
     seed: number;
     scale?: number;
     frozen?: string[];
-    /** Every forward pass of this model takes at least this long (a call of known cost). */
+    /**
+     * Every forward pass of this model costs this many ms: exactly, on the virtual clock when
+     * the probe holds one (`virtualClock`), else at least that long.
+     */
     delayMs?: number;
   }
   | { recipe: "embedded"; part: "model" | "tokenizer" }
@@ -36,6 +40,8 @@ export type Recipe =
   | { recipe: "mlpWeight"; of: string; name: string }
   | { recipe: "timedRun"; ms: number[] }
   | { recipe: "fakeClock"; durations: number[] }
+  | { recipe: "virtualClock" }
+  | { recipe: "clockedRun"; durations: number[] }
   | { recipe: "constant"; value: Plain }
   /** `(mlp, amount) => …`: the course's global magnitude pruning (a reference input). */
   | { recipe: "magnitudePrune" }
@@ -56,7 +62,8 @@ for (const method of ["forward", "forwardFrom"] as const) {
       if (forwardDepth === 0) {
         wm.set(forwardCalls, this, (wm.get(forwardCalls, this) ?? 0) + 1);
         const delay = wm.get(forwardDelay, this);
-        if (delay) busyWait(delay);
+        // On the virtual clock a pass costs exactly `delay` ms; otherwise it takes that long.
+        if (delay && !advanceVirtualClock(delay)) busyWait(delay);
       }
       forwardDepth++;
       try {

@@ -1,15 +1,17 @@
 // Checks of notebook 02 (evaluation pipeline). Inputs are drawn from the run's fixtures; the
 // references (lib's predictions, safetensors serialisation and FLOP count on the embedded
-// model and on random configs) are computed here.
+// model and on random configs) are computed here. Timing runs on a virtual clock
+// (lib/grader/shared/virtual_clock.ts): performance.now() advances only by the known cost of
+// each call, so latencies and throughput are exact. Scoring: a check pays only when its core
+// parts pass; each check's comment says why a fixed answer passes with probability below 1e-3.
 import {
   call,
   CheckFailure,
   defineChecks,
-  expectClose,
-  expectEqual,
   fail,
   numbers,
   partial,
+  sameValue,
   show,
   value,
 } from "../../grader/api/check.ts";
@@ -22,6 +24,8 @@ import { distilbertBaseConfig } from "../../model/config.ts";
 import { accuracyOf, predictProbabilities } from "../../evaluation/predict.ts";
 import { serializeSafetensors } from "../../io/safetensors.ts";
 import { forwardFlops } from "../../evaluation/flops.ts";
+import { quantile } from "../../evaluation/evaluation.ts";
+import type { Fixtures } from "../../grader/api/fixtures.ts";
 
 /** Sentences the pipeline checks draw from (SST-2 style, lower-cased and tokenised). */
 const POOL = [
@@ -37,6 +41,18 @@ const POOL = [
   { sentence: "the battery died after two days", label: 0 },
   { sentence: "works exactly as described and arrived early", label: 1 },
   { sentence: "cheap plastic that broke on the first use", label: 0 },
+  { sentence: "the best purchase i made this year", label: 1 },
+  { sentence: "customer service never answered my emails", label: 0 },
+  { sentence: "a warm , funny and wise film", label: 1 },
+  { sentence: "the plot makes no sense whatsoever", label: 0 },
+  { sentence: "fits perfectly and feels solid", label: 1 },
+  { sentence: "arrived broken and smelled of smoke", label: 0 },
+  { sentence: "an instant classic with a great cast", label: 1 },
+  { sentence: "two hours i will never get back", label: 0 },
+  { sentence: "easy to set up , even for my grandmother", label: 1 },
+  { sentence: "the zipper fell off within a week", label: 0 },
+  { sentence: "beautifully shot and wonderfully acted", label: 1 },
+  { sentence: "loud , clumsy and far too long", label: 0 },
 ];
 
 let embedded: Promise<LoadedModel> | undefined;
@@ -46,8 +62,27 @@ function model(): Promise<LoadedModel> {
   return embedded;
 }
 
-const MODEL: Recipe = { recipe: "embedded", part: "model" };
 const TOKENIZER: Recipe = { recipe: "embedded", part: "tokenizer" };
+
+/** A random 1-3 layer classifier over the embedded tokenizer's vocabulary (large weights). */
+function randomClassifier(fx: Fixtures, vocabSize: number, delayMs?: number): Recipe {
+  return {
+    recipe: "distilbert",
+    config: {
+      vocab_size: vocabSize,
+      max_position_embeddings: 64,
+      n_layers: fx.int(1, 3),
+      n_heads: 2,
+      dim: 8,
+      hidden_dim: fx.int(8, 64),
+      id2label: { "0": "NEGATIVE", "1": "POSITIVE" },
+      label2id: { NEGATIVE: 0, POSITIVE: 1 },
+    },
+    seed: fx.int(1, 100_000),
+    scale: 20,
+    ...(delayMs ? { delayMs } : {}),
+  };
+}
 
 export default defineChecks([
   {
@@ -55,18 +90,24 @@ export default defineChecks([
     points: 1,
     title: "Accuracy",
     uses: ["accuracy"],
+    // Three random lists of 20-60 predictions: each accuracy takes one of dozens of values,
+    // so a fixed answer matches all three with probability below 1e-4.
     run: async ({ student, fx }) => {
-      const n = fx.int(5, 12);
-      const labels = Array.from({ length: n }, () => fx.int(0, 1));
-      const predictions = labels.map((l) => (fx.uniform() < 0.35 ? 1 - l : l));
-      const want = predictions.filter((p, i) => p === labels[i]).length / n;
-      const what = `accuracy(${show(predictions)}, ${show(labels)})`;
-      return expectClose(
-        value(await call(student, "accuracy", [predictions, labels]), what),
-        want,
-        what,
-        1e-12,
-      );
+      const parts = [];
+      for (let k = 0; k < 3; k++) {
+        const n = fx.int(20, 60);
+        const labels = Array.from({ length: n }, () => fx.int(0, 1));
+        const wrong = fx.real(0.1, 0.6);
+        const predictions = labels.map((l) => (fx.uniform() < wrong ? 1 - l : l));
+        const want = predictions.filter((p, i) => p === labels[i]).length / n;
+        const what = `accuracy(${show(predictions)}, ${show(labels)})`;
+        const got = value(await call(student, "accuracy", [predictions, labels]), what);
+        parts.push({
+          ok: typeof got === "number" && Math.abs(got - want) <= 1e-12,
+          message: `${what}: expected ${want}, got ${show(got)}`,
+        });
+      }
+      return partial(parts);
     },
   },
   {
@@ -74,16 +115,18 @@ export default defineChecks([
     points: 3,
     title: "Latency with warm-up and repeats",
     uses: ["measureLatency"],
+    // run() costs known, different virtual durations (slow warm-ups, then 8-20 timed calls of
+    // 2-60 ms): the mean, p50 and p95 per batch and per example are exact; a fixed answer
+    // matches them with probability far below 1e-3. Ignoring the options (1-5 warm-ups, 8-20
+    // repeats, batch 2-20) passes with probability 1/(5·13·19) < 1e-3.
     run: async ({ student, fx }) => {
-      const warmup = fx.int(2, 4);
-      const repeats = fx.int(6, 10);
-      const batchSize = fx.int(2, 8);
-      const fastMs = fx.int(2, 4);
-      // The warm-up calls are slow (a cold start): warm-up must keep them out of the stats.
-      // They take 400 ms, so that a busy machine (which only adds time) cannot pass for a leak.
-      const ms = [...Array(warmup).fill(400), fastMs];
+      const warmup = fx.int(1, 5);
+      const repeats = fx.int(8, 20);
+      const batchSize = fx.int(2, 20);
+      const timed = Array.from({ length: repeats }, () => fx.int(2, 60));
+      const durations = [...Array.from({ length: warmup }, () => fx.int(300, 500)), ...timed];
       const [out, log] = await student.probe({
-        objects: { run: { recipe: "timedRun", ms } },
+        objects: { run: { recipe: "clockedRun", durations } },
         steps: [
           {
             call: "measureLatency",
@@ -94,41 +137,40 @@ export default defineChecks([
       });
       const what =
         `measureLatency(run, { warmup: ${warmup}, repeats: ${repeats}, batchSize: ${batchSize} })`;
-      const got = value(out, what) as Record<string, Record<string, number>>;
+      const got = value(out, what) as Record<string, Record<string, Plain>>;
       const calls = (log.value as Plain[]).length;
       if (!got?.perBatch || !got?.perExample) {
         return fail(`expected { perBatch, perExample }, got ${show(got)}`);
       }
-      const b = got.perBatch;
-      const e = got.perExample;
-      // Timing is the point: without the calls, nothing else counts.
-      if (calls !== warmup + repeats) {
-        return fail(
-          `run() should be called warmup + repeats = ${
-            warmup + repeats
-          } times, was called ${calls}`,
-        );
-      }
+      const mean = timed.reduce((a, b) => a + b, 0) / repeats;
+      const want = { mean, p50: quantile(timed, 0.5), p95: quantile(timed, 0.95) };
+      const close = (v: Plain, w: number) =>
+        typeof v === "number" && Math.abs(v - w) <= 1e-9 * Math.max(1, w);
+      const stat = (k: "mean" | "p50" | "p95", scale: number, where: string) => ({
+        ok: close(got[where]?.[k], want[k] / scale),
+        message: `${where}.${k}: expected ${show(want[k] / scale)} ms, got ${
+          show(got[where]?.[k])
+        }`,
+      });
       return partial([
         {
-          ok: b.p95 < 200,
-          message: `warm-up calls (400 ms) leaked into the stats: ${show(b)} ms`,
+          ok: calls === warmup + repeats,
+          message: `run() should be called warmup + repeats = ${
+            warmup + repeats
+          } times, was called ${calls}`,
         },
-        {
-          ok: b.p50 >= fastMs * 0.95 && b.p50 <= b.p95 && b.p50 < 200,
-          message:
-            `per batch: each timed call takes ${fastMs} ms; expected p50 ≈ ${fastMs} ms ≤ p95, got ${
-              show(b)
-            }`,
-        },
-        {
-          ok: Math.abs(e.mean - b.mean / batchSize) < 1e-9 &&
-            Math.abs(e.p95 - b.p95 / batchSize) < 1e-9,
-          message: `per example should be per batch / batch size (${batchSize}): got ${
-            show(e)
-          } for ${show(b)}`,
-        },
-      ]);
+        ...(["mean", "p50", "p95"] as const).map((k) => stat(k, 1, "perBatch")),
+        ...(["mean", "p50", "p95"] as const).map((k) => stat(k, batchSize, "perExample")),
+      ].map((p, i) =>
+        i === 1
+          ? {
+            ...p,
+            message: `${p.message} (timed calls took ${
+              show(timed)
+            } ms on performance.now(); the ${warmup} warm-up calls stay out)`,
+          }
+          : p
+      ));
     },
   },
   {
@@ -136,12 +178,16 @@ export default defineChecks([
     points: 3,
     title: "Batched text-classification pipeline",
     uses: ["createPipeline"],
+    // A random model (continuous scores) on 5-12 of 24 sentences: a fixed answer matches
+    // every score with probability ~0. The forward passes are counted, so the batch size is
+    // used: ceil(texts / batchSize) passes.
     run: async ({ student, fx }) => {
-      const { model: m, tokenizer } = await model();
-      const texts = fx.shuffled(POOL).slice(0, fx.int(5, 9)).map((s) => s.sentence);
-      const batchSize = fx.int(2, 4);
-      const [made, out] = await student.probe({
-        objects: { model: MODEL, tokenizer: TOKENIZER },
+      const { tokenizer } = await model();
+      const recipe = randomClassifier(fx, tokenizer.vocabSize);
+      const texts = fx.shuffled(POOL).slice(0, fx.int(5, 12)).map((s) => s.sentence);
+      const batchSize = fx.int(2, 5);
+      const [made, out, passes] = await student.probe({
+        objects: { model: recipe, tokenizer: TOKENIZER },
         steps: [
           {
             call: "createPipeline",
@@ -149,6 +195,7 @@ export default defineChecks([
             as: "classify",
           },
           { call: "classify", args: [texts, batchSize] },
+          { read: "model", with: "calls" },
         ],
       });
       value(made, "createPipeline(model, tokenizer)");
@@ -156,17 +203,30 @@ export default defineChecks([
         label: string;
         score: number;
       }[];
-      const want = predictProbabilities(m, tokenizer, texts).map((p) => {
-        const k = p.indexOf(Math.max(...p));
-        return { label: m.config.id2label![String(k)], score: p[k] };
+      const want = await withObjects({ m: recipe }, (o) => {
+        const m = o.get("m") as DistilBertForSequenceClassification;
+        return predictProbabilities(m, tokenizer, texts).map((p) => {
+          const k = p.indexOf(Math.max(...p));
+          return { label: m.config.id2label![String(k)], score: p[k] };
+        });
       });
       if (!Array.isArray(got) || got.length !== texts.length) {
         return fail(`expected ${texts.length} results in input order, got ${show(got)}`);
       }
-      return partial(want.map((w, i) => ({
-        ok: got[i]?.label === w.label && Math.abs(got[i]?.score - w.score) < 1e-4,
-        message: `"${texts[i]}": expected ${show(w)}, got ${show(got[i])}`,
-      })));
+      const batches = Math.ceil(texts.length / batchSize);
+      return partial([
+        ...want.map((w, i) => ({
+          ok: got[i]?.label === w.label && Math.abs(got[i]?.score - w.score) < 1e-4,
+          message: `"${texts[i]}": expected ${show(w)}, got ${show(got[i])}`,
+        })),
+        {
+          ok: passes.value === batches,
+          message:
+            `${texts.length} texts in batches of ${batchSize} take ${batches} forward passes; the model ran ${
+              show(passes.value)
+            }`,
+        },
+      ]);
     },
   },
   {
@@ -174,29 +234,19 @@ export default defineChecks([
     points: 3,
     title: "evaluateModel: accuracy, latency, throughput, sizes",
     uses: ["evaluateModel"],
+    // A random model whose every forward pass costs `delay` (15-60) virtual ms on
+    // performance.now(): latency and throughput are exact. Sizes depend on the random depth
+    // and FFN width (171 shapes), accuracy on random labels over 8-16 sentences: a fixed
+    // answer passes with probability below 1e-5.
     run: async ({ student, fx }) => {
-      // A small random model whose every forward pass takes `delay` ms: the latency and
-      // throughput must come from timing the calls, not from anything else.
       const { tokenizer } = await model();
-      const delay = fx.int(15, 30);
-      const recipe: Recipe = {
-        recipe: "distilbert",
-        config: {
-          vocab_size: tokenizer.vocabSize,
-          max_position_embeddings: 64,
-          n_layers: 2,
-          n_heads: 2,
-          dim: 8,
-          hidden_dim: fx.int(8, 16),
-          id2label: { "0": "NEGATIVE", "1": "POSITIVE" },
-          label2id: { NEGATIVE: 0, POSITIVE: 1 },
-        },
-        seed: fx.int(1, 100_000),
-        scale: 20,
-        delayMs: delay,
-      };
-      const data = fx.shuffled(POOL).slice(0, fx.int(6, 10));
-      const batchSize = fx.int(2, 4);
+      const delay = fx.int(15, 60);
+      const recipe = randomClassifier(fx, tokenizer.vocabSize, delay);
+      const data = fx.shuffled(POOL).slice(0, fx.int(8, 16)).map((s) => ({
+        sentence: s.sentence,
+        label: fx.int(0, 1),
+      }));
+      const batchSize = fx.int(2, 6);
       const want = await withObjects({ m: { ...recipe, delayMs: 0 } }, (o) => {
         const m = o.get("m") as DistilBertForSequenceClassification;
         const probs = predictProbabilities(m, tokenizer, data.map((s) => s.sentence));
@@ -216,7 +266,9 @@ export default defineChecks([
           batchSize,
           warmup: 1,
           repeats: 3,
-        }], { objects: { model: recipe, tokenizer: TOKENIZER } }),
+        }], {
+          objects: { clock: { recipe: "virtualClock" }, model: recipe, tokenizer: TOKENIZER },
+        }),
         "evaluateModel(model, tokenizer, data)",
         { async: true },
       ) as Record<string, Plain>;
@@ -224,41 +276,27 @@ export default defineChecks([
         return fail(`expected an object of metrics, got ${show(got)}`);
       }
       const num = (k: string) => (typeof got[k] === "number" ? got[k] as number : NaN);
-      const close = (k: keyof typeof want) => ({
-        ok: Math.abs(num(k) - want[k]) <= 1e-9,
-        message: `${k}: expected ${want[k]}, got ${show(got[k])}`,
+      const near = (k: string, w: number, why: string) => ({
+        ok: Math.abs(num(k) - w) <= 1e-9 * Math.max(1, Math.abs(w)),
+        message: `${k}: expected ${show(w)}${why}, got ${show(got[k])}`,
       });
-      // One timed batch of `batchSize` examples costs at least `delay` ms; the whole set
-      // needs ceil(n / batchSize) such passes.
+      // One timed batch of min(batchSize, n) examples is one forward pass (`delay` ms); the
+      // whole set takes ceil(n / batchSize) passes.
       const perExample = delay / Math.min(batchSize, data.length);
       const passes = Math.ceil(data.length / batchSize);
-      const maxThroughput = data.length / (passes * delay / 1000);
-      // Generous upper bounds: a busy machine adds time, never removes it.
-      const timed = (k: string, lo: number, slack: number) => ({
-        ok: num(k) >= lo * 0.95 && num(k) <= lo * slack + 10 * slack,
-        message: `${k}: each forward pass of this model takes ${delay} ms, so about ${
-          lo.toFixed(2)
-        } ms per example (batches of ${batchSize}); got ${show(got[k])}`,
-      });
+      const timing =
+        ` (each forward pass costs ${delay} ms on performance.now(); batches of ${batchSize})`;
       return partial([
-        close("accuracy"),
-        close("inMemoryMB"),
-        {
-          ...close("onDiskMB"),
-          message: `onDiskMB (F32 safetensors bytes / 1e6): expected ${want.onDiskMB}, got ${
-            show(got.onDiskMB)
-          }`,
-        },
-        timed("meanLatencyMs", perExample, 6),
-        timed("p95LatencyMs", perExample, 20),
-        {
-          // No floor: a cold first pass on a busy machine can be many times slower.
-          ok: num("throughput") <= maxThroughput * 1.05 && num("throughput") > 0,
-          message:
-            `throughput: ${data.length} examples in ${passes} passes of at least ${delay} ms each is at most ${
-              maxThroughput.toFixed(1)
-            } examples/s; got ${show(got.throughput)}`,
-        },
+        near("accuracy", want.accuracy, ""),
+        near("inMemoryMB", want.inMemoryMB, " (4 bytes per parameter, MB = 10^6 bytes)"),
+        near("onDiskMB", want.onDiskMB, " (F32 safetensors bytes / 1e6)"),
+        near("meanLatencyMs", perExample, ` per example${timing}`),
+        near("p95LatencyMs", perExample, ` per example${timing}`),
+        near(
+          "throughput",
+          data.length / (passes * delay / 1000),
+          ` examples/s: ${data.length} examples in ${passes} passes${timing}`,
+        ),
       ]);
     },
   },
@@ -267,27 +305,33 @@ export default defineChecks([
     points: 2,
     title: "Confusion matrix",
     uses: ["confusionMatrix"],
+    // Two random matrices (2-4 labels, 12-30 examples, not symmetric): a fixed answer matches
+    // both with probability far below 1e-3; the label counts differ, so numLabels is used.
     run: async ({ student, fx }) => {
-      const k = fx.int(2, 3);
-      let labels: number[] = [];
-      let predictions: number[] = [];
-      let want: number[][] = [];
-      // Draw until the matrix is not symmetric, so that a transposed answer is told apart.
-      for (let tries = 0; tries < 50; tries++) {
-        labels = Array.from({ length: fx.int(6, 12) }, () => fx.int(0, k - 1));
-        predictions = labels.map((l) => (fx.uniform() < 0.4 ? fx.int(0, k - 1) : l));
-        want = Array.from({ length: k }, () => Array(k).fill(0));
-        labels.forEach((l, i) => want[l][predictions[i]]++);
-        if (want.some((row, i) => row.some((v, j) => v !== want[j][i]))) break;
+      const ks = fx.shuffled([2, 3, 4]).slice(0, 2);
+      const parts = [];
+      for (const k of ks) {
+        let labels: number[] = [];
+        let predictions: number[] = [];
+        let want: number[][] = [];
+        // Draw until the matrix is not symmetric, so that a transposed answer is told apart.
+        for (let tries = 0; tries < 50; tries++) {
+          labels = Array.from({ length: fx.int(12, 30) }, () => fx.int(0, k - 1));
+          predictions = labels.map((l) => (fx.uniform() < 0.4 ? fx.int(0, k - 1) : l));
+          want = Array.from({ length: k }, () => Array(k).fill(0));
+          labels.forEach((l, i) => want[l][predictions[i]]++);
+          if (want.some((row, i) => row.some((v, j) => v !== want[j][i]))) break;
+        }
+        const what = `confusionMatrix(predictions ${show(predictions)}, labels ${
+          show(labels)
+        }, ${k}) (rows: true label, columns: prediction)`;
+        const got = value(await call(student, "confusionMatrix", [predictions, labels, k]), what);
+        parts.push({
+          ok: sameValue(got, want),
+          message: `${what}: expected ${show(want)}, got ${show(got)}`,
+        });
       }
-      const what = `confusionMatrix(predictions ${show(predictions)}, labels ${
-        show(labels)
-      }, ${k}) (rows: true label, columns: prediction)`;
-      return expectEqual(
-        value(await call(student, "confusionMatrix", [predictions, labels, k]), what),
-        want,
-        what,
-      );
+      return partial(parts);
     },
   },
   {
@@ -295,37 +339,46 @@ export default defineChecks([
     points: 2,
     title: "FLOPs per example (the extra metric)",
     uses: ["flopsPerExample"],
+    // Two randomly pruned DistilBERT-base configs at random lengths: FLOP counts in the
+    // billions that a fixed answer matches with probability ~0. The unpruned DistilBERT-base
+    // count (the notebook's printed example) is secondary.
     run: async ({ student, fx }) => {
       const base = distilbertBaseConfig();
-      const pruned = {
+      const prunedConfig = () => ({
         ...base,
         pruned_heads: {
           [String(fx.int(0, 2))]: fx.sample(12, fx.int(1, 4)),
           [String(fx.int(3, 5))]: fx.sample(12, fx.int(1, 4)),
         },
         pruning_lab_ffn_dims: Array.from({ length: 6 }, () => fx.pick([3072, 2048, 1536, 1000])),
-      };
-      const [s1, s2] = [fx.pick([64, 128, 256]), fx.int(8, 96)];
+      });
       const ask = async (c: unknown, seq: number, what: string) =>
         value(await call(student, "flopsPerExample", [c as Plain, seq]), what);
-      const gotBase = await ask(base, s1, `flopsPerExample(DistilBERT-base, ${s1})`);
-      const gotPruned = await ask(pruned, s2, `flopsPerExample(pruned, ${s2})`);
-      const [wantBase, wantPruned] = [forwardFlops(base, 1, s1), forwardFlops(pruned, 1, s2)];
-      if (numbers(gotBase) === undefined) {
-        throw new CheckFailure(`expected a number, got ${show(gotBase)}`);
-      }
-      return partial([
-        {
-          ok: gotBase === wantBase,
-          message: `DistilBERT-base, ${s1} tokens: expected ${wantBase}, got ${show(gotBase)}`,
-        },
-        {
-          ok: gotPruned === wantPruned,
+      const parts = [];
+      for (let k = 0; k < 2; k++) {
+        const pruned = prunedConfig();
+        const seq = fx.int(8, 256);
+        const got = await ask(pruned, seq, `flopsPerExample(pruned, ${seq})`);
+        if (numbers(got) === undefined) {
+          throw new CheckFailure(`expected a number, got ${show(got)}`);
+        }
+        const want = forwardFlops(pruned, 1, seq);
+        parts.push({
+          ok: got === want,
           message: `pruned heads ${show(pruned.pruned_heads)} and FFN widths ${
             show(pruned.pruning_lab_ffn_dims)
-          }, ${s2} tokens: expected ${wantPruned}, got ${show(gotPruned)}`,
-        },
-      ]);
+          }, ${seq} tokens: expected ${want}, got ${show(got)}`,
+        });
+      }
+      const s1 = fx.pick([64, 128, 256]);
+      const gotBase = await ask(base, s1, `flopsPerExample(DistilBERT-base, ${s1})`);
+      const wantBase = forwardFlops(base, 1, s1);
+      parts.push({
+        ok: gotBase === wantBase,
+        secondary: true,
+        message: `DistilBERT-base, ${s1} tokens: expected ${wantBase}, got ${show(gotBase)}`,
+      });
+      return partial(parts);
     },
   },
 ]);

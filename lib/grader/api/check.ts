@@ -112,25 +112,57 @@ export function fail(message: string): CheckResult {
   return { fraction: 0, message };
 }
 
+/** One part of a check's test: core unless marked `secondary`. */
+export interface Part {
+  ok: boolean;
+  message: string;
+  /** Relative points (default 1). */
+  weight?: number;
+  /**
+   * A refinement of a passing core (input validation, an edge case, an extra field, a fixed
+   * configuration such as DistilBERT-base): pays only when every core part passes.
+   */
+  secondary?: boolean;
+}
+
 /**
- * Partial credit from weighted parts: passed parts add their weight; the message lists
- * the failed ones.
+ * The course's scoring rule over weighted parts: when any core part fails the check scores 0
+ * (whatever the secondary parts do); when every core part passes, the core parts' weight and
+ * the passing secondary parts' weight count. The message lists the failed parts, core first.
+ * A check with no core part is all-or-nothing on its parts.
  *
  * @example
  * ```ts
- * partial([{ ok: true, weight: 1, message: "shape" }, { ok: false, weight: 1, message: "values differ" }]);
- * // { fraction: 0.5, message: "1/2 parts passed; values differ" }
+ * partial([{ ok: true, weight: 2, message: "values" }, { ok: false, secondary: true, message: "must throw" }]);
+ * // { fraction: 2 / 3, message: "1/2 parts passed; must throw" }
+ * partial([{ ok: false, message: "values differ" }, { ok: true, secondary: true, message: "throws" }]);
+ * // { fraction: 0, message: "core part failed (the other parts pay only with it): values differ" }
  * ```
  */
-export function partial(parts: { ok: boolean; weight?: number; message: string }[]): CheckResult {
-  const total = parts.reduce((s, p) => s + (p.weight ?? 1), 0);
-  const got = parts.filter((p) => p.ok).reduce((s, p) => s + (p.weight ?? 1), 0);
+export function partial(parts: Part[]): CheckResult {
+  const weight = (p: Part) => p.weight ?? 1;
+  const core = parts.filter((p) => !p.secondary);
+  const gate = core.length > 0 ? core : parts;
+  const total = parts.reduce((s, p) => s + weight(p), 0);
+  const failedCore = gate.filter((p) => !p.ok).map((p) => p.message);
+  if (failedCore.length > 0) {
+    const rest = parts.filter((p) => !gate.includes(p) && !p.ok).map((p) => p.message);
+    return {
+      fraction: 0,
+      message: `${
+        failedCore.length > 1 ? "core parts" : "core part"
+      } failed (the other parts pay only with ${failedCore.length > 1 ? "them" : "it"}): ${
+        [...failedCore, ...rest].join("; ")
+      }`,
+    };
+  }
+  const got = parts.filter((p) => p.ok).reduce((s, p) => s + weight(p), 0);
   const failed = parts.filter((p) => !p.ok).map((p) => p.message);
   return {
     fraction: total ? got / total : 0,
     message: failed.length === 0
       ? "correct"
-      : `${parts.filter((p) => p.ok).length}/${parts.length} parts passed; ${failed.join("; ")}`,
+      : `${parts.length - failed.length}/${parts.length} parts passed; ${failed.join("; ")}`,
   };
 }
 
