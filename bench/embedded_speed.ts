@@ -1,6 +1,6 @@
 // The embedded model's speed where students wait, measured in one run: training steps (batch
 // 32, SST-2 lengths, forward + backward + AdamW) on the fast engine path and on the reference
-// path (the engine before lib/wasm_kernels/), interleaved step by step so both see the same
+// path (tfjs' own ops, without lib/engine/kernels/), interleaved step by step so both see the same
 // machine load; a per-kernel profile of one step and of one evaluation batch on each; and the
 // evaluation of the 872 SST-2 dev sentences on tfjs and on onnxruntime.
 import { type EngineMode, setEngineMode } from "lib/engine/mode.ts";

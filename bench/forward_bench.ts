@@ -13,8 +13,6 @@
 // evaluation on tfjs and onnxruntime; (4) notebook 06's compression pipeline; and ends with
 // `training step speedup: <N.NN>x`, `embedded eval tfjs/onnxruntime: <N.NN>x` and the
 // `compressed embedded model: …` line of (4).
-// Reference measured elsewhere on this kind of machine at B=16, S=64 (issue 8): PyTorch
-// (2 threads) 253 ms, onnxruntime-node 242 ms, tfjs-wasm ~2650 ms.
 import * as ort from "onnxruntime-node";
 import { backendThreads, initTf, tf } from "lib/engine/tf.ts";
 import { distilbertBaseConfig, ffnDims, headCounts } from "lib/model/config.ts";

@@ -1,4 +1,4 @@
-// The fast engine path (lib/wasm_kernels/, `PRUNING_LAB_ENGINE`) against the reference path:
+// The fast engine path (lib/engine/kernels/, `PRUNING_LAB_ENGINE`) against the reference path:
 // every kernel's values and gradients on wasm (the SIMD kernels included) equal tfjs' own ops
 // on the cpu backend within 1e-5, with odd shapes; the model too (padding, head masks, dropout,
 // gradients).

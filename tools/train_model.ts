@@ -68,7 +68,7 @@ const recipe = {
   seed: Number(args.seed),
   /** Fine-tuning: the folder of the converted model the weights start from. */
   init: args.init,
-  /** Train sentences held out (seeded) for early stopping; 0: none (dev per epoch, as before). */
+  /** Train sentences held out (seeded) for early stopping; 0: none (dev accuracy per epoch instead). */
   holdout: Number(args.holdout),
   evalEvery: Number(args["eval-every"]),
   /** Holdout evaluations without a new best before training stops. */

@@ -1,6 +1,6 @@
-// Which engine path runs: "fast" (default: the kernels of lib/wasm_kernels/, thread count per
-// op size, the fused AdamW update) or "reference" (the engine as it was before them, kept so that
-// a benchmark can measure both in one run). Results agree within float rounding either way.
+// Which engine path runs: "fast" (default: the kernels of lib/engine/kernels/, thread count per
+// op size, the fused AdamW update) or "reference" (tfjs' own ops, every op on all threads, so
+// that a benchmark can measure both in one run). Results agree within float rounding either way.
 
 /** The engine paths; `PRUNING_LAB_ENGINE=reference` starts in the reference one. */
 export type EngineMode = "fast" | "reference";

@@ -455,7 +455,7 @@ type Dropout = ((x: tf.Tensor, rate: number) => tf.Tensor) & { active: boolean }
 
 /**
  * Whether forward uses the fused LayerNorm kernel (the fast engine path on wasm;
- * `PRUNING_LAB_ENGINE=reference` or another backend: tfjs' own ops, as before).
+ * `PRUNING_LAB_ENGINE=reference` or another backend: tfjs' own ops).
  */
 function fastKernels(): boolean {
   return engineMode() === "fast" && tf.getBackend() === "wasm";

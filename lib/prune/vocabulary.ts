@@ -4,7 +4,7 @@
 // folder loads here, in @huggingface/tokenizers and in transformers.js.
 //
 // What a pruned tokenizer does with a word (WordPiece is greedy longest-match-first):
-// - a word whose original pieces are all kept tokenizes exactly as before (every longer
+// - a word whose original pieces are all kept tokenizes exactly as with the full vocabulary (every longer
 //   candidate was already absent from the full vocabulary), so a sentence made only of such
 //   words gets the same logits as from the original model;
 // - a word with a dropped piece is segmented again from the kept pieces, e.g. "unwatchable" ->

@@ -72,7 +72,7 @@ export function installThreadPools(wasm: WasmModule): boolean {
 }
 
 /**
- * Turns the per-op-size choice on (default) or off (every op on all threads, as before).
+ * Turns the per-op-size choice on (default) or off (every op on all threads).
  *
  * @example
  * ```ts
