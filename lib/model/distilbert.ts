@@ -3,11 +3,8 @@
 // Parameters keep HF's names and layouts (linear weights are [out, in], as in PyTorch).
 import { courseReference } from "../course/reference.ts";
 import { tf } from "../engine/tf.ts";
-import { engineMode } from "../engine/mode.ts";
-import { layerNorm as fusedLayerNorm } from "../engine/kernels/layer_norm.ts";
-import { gelu as fusedGelu } from "../engine/kernels/gelu.ts";
-import { attention as fusedAttention } from "../engine/kernels/attention.ts";
-import { simdKernels } from "../engine/kernels/simd_kernels.ts";
+import { attentionKernel, fusedAttention, gelu, layerNorm } from "./ops.ts";
+import { InferenceWeights } from "./inference_weights.ts";
 import { type DistilBertConfig, ffnDims, headCounts, headDim, numLabels } from "./config.ts";
 
 const LAYER_NORM_EPS = 1e-12;
@@ -92,16 +89,8 @@ export class DistilBertForSequenceClassification {
   config: DistilBertConfig;
   /** Parameters by HF name (`distilbert.transformer.layer.3.attention.q_lin.weight`, …). */
   readonly params: Map<string, tf.Variable>;
-  /** `W^T` of each linear layer for inference, made once per weight value (see `linear`). */
-  private readonly transposedWeights = new Map<
-    string,
-    { source: tf.Variable; dataId: object; transposed: tf.Tensor }
-  >();
-  /** q/k/v weights concatenated and transposed, and their biases, per attention block. */
-  private readonly qkvWeights = new Map<
-    string,
-    { ids: object[]; transposed: tf.Tensor; bias: tf.Tensor }
-  >();
+  /** Weights prepared for inference (`W^T`, fused q/k/v), until their parameter changes. */
+  private readonly inference = new InferenceWeights();
 
   constructor(config: DistilBertConfig, params: Map<string, tf.Variable>) {
     this.config = config;
@@ -148,18 +137,13 @@ export class DistilBertForSequenceClassification {
 
   /** Total number of parameter values. */
   numParameters(): number {
-    let n = 0;
-    for (const p of this.params.values()) n += p.size;
-    return n;
+    return countParameters(this.params);
   }
 
   /** Frees every parameter. */
   dispose(): void {
     for (const p of this.params.values()) p.dispose();
-    for (const { transposed } of this.transposedWeights.values()) transposed.dispose();
-    this.transposedWeights.clear();
-    for (const { transposed, bias } of this.qkvWeights.values()) tf.dispose([transposed, bias]);
-    this.qkvWeights.clear();
+    this.inference.dispose();
   }
 
   /**
@@ -293,7 +277,7 @@ export class DistilBertForSequenceClassification {
         weights: tf.zeros([batch, 0, seq, seq]),
       };
     }
-    if (!withWeights && fastKernels() && simdKernels()) {
+    if (!withWeights && attentionKernel()) {
       // q, k, v as one product, then one kernel each way on its layout
       // (lib/engine/kernels/attention.ts); the dropout multipliers are drawn as the composed form
       // draws them (same seed, same shape).
@@ -330,9 +314,7 @@ export class DistilBertForSequenceClassification {
   /** Position-wise feed-forward network: lin1 -> GELU (exact, erf) -> lin2. */
   private ffn(x: tf.Tensor, p: string): tf.Tensor {
     const h = this.linear(x, `${p}.lin1`);
-    const act = this.config.activation === "relu" ? h.relu() : fastKernels()
-      ? fusedGelu(h) // one kernel forward, one backward (lib/engine/kernels/gelu.ts)
-      : h.mul(tf.scalar(1).add(tf.erf(h.mul(Math.SQRT1_2)))).mul(0.5);
+    const act = this.config.activation === "relu" ? h.relu() : gelu(h);
     return this.linear(act, `${p}.lin2`);
   }
 
@@ -340,10 +322,9 @@ export class DistilBertForSequenceClassification {
    * `x @ W^T + b` over the last axis, W as `[out, in]`, with a separate bias add (never wasm's
    * fused transposeB + bias: wrong values; nor XNNPACK's bias without transpose: it starts the
    * sums at the bias, and the tiny pruned fixture's logits then moved 1e-5 from onnxruntime's,
-   * against 5e-6 with the add apart). For inference it multiplies by a cached `W^T`: a
-   * transposed operand costs a transpose per call, and on wasm a new operand also means
-   * XNNPACK packs the weights again. While gradients are recorded it uses `W` itself, so that
-   * they reach the parameter.
+   * against 5e-6 with the add apart). For inference it multiplies by a prepared `W^T`
+   * (`InferenceWeights`); while gradients are recorded it uses `W` itself, so that they reach
+   * the parameter.
    */
   private linear(x: tf.Tensor, name: string): tf.Tensor {
     const w = this.param(`${name}.weight`);
@@ -351,7 +332,7 @@ export class DistilBertForSequenceClassification {
     const flat = x.reshape([-1, x.shape[x.shape.length - 1]]);
     const product = tf.engine().state.gradientDepth > 0
       ? tf.matMul(flat, w, false, true)
-      : tf.matMul(flat, this.transposedWeight(name, w));
+      : tf.matMul(flat, this.inference.transposed(name, w));
     return product.add(this.param(`${name}.bias`)).reshape([...lead, w.shape[0]]);
   }
 
@@ -372,41 +353,12 @@ export class DistilBertForSequenceClassification {
       return tf.matMul(flat, tf.concat(weights, 0), false, true).add(tf.concat(biases))
         .reshape([...lead, width]);
     }
-    const ids = [...weights, ...biases].map((t) => t.dataId);
-    let hit = this.qkvWeights.get(p);
-    if (!hit || hit.ids.some((id, i) => id !== ids[i]) || hit.transposed.isDisposed) {
-      if (hit) tf.dispose([hit.transposed, hit.bias]);
-      hit = {
-        ids,
-        transposed: tf.keep(tf.tidy(() => tf.concat(weights, 0).transpose())),
-        bias: tf.keep(tf.concat(biases)),
-      };
-      this.qkvWeights.set(p, hit);
-    }
-    return tf.matMul(flat, hit.transposed).add(hit.bias).reshape([...lead, width]);
-  }
-
-  /** The cached `W^T` of a linear layer; remade when the parameter or its value changes. */
-  private transposedWeight(name: string, w: tf.Variable): tf.Tensor {
-    const hit = this.transposedWeights.get(name);
-    if (hit?.source === w && hit.dataId === w.dataId && !hit.transposed.isDisposed) {
-      return hit.transposed;
-    }
-    hit?.transposed.dispose();
-    const transposed = tf.keep(w.transpose());
-    this.transposedWeights.set(name, { source: w, dataId: w.dataId, transposed });
-    return transposed;
+    const { transposed, bias } = this.inference.concatenated(p, weights, biases);
+    return tf.matMul(flat, transposed).add(bias).reshape([...lead, width]);
   }
 
   private layerNorm(x: tf.Tensor, name: string): tf.Tensor {
-    if (fastKernels()) {
-      // One kernel forward, one backward (lib/engine/kernels/layer_norm.ts).
-      const gamma = this.param(`${name}.weight`);
-      return fusedLayerNorm(x, gamma, this.param(`${name}.bias`), LAYER_NORM_EPS);
-    }
-    const { mean, variance } = tf.moments(x, -1, true);
-    return x.sub(mean).mul(tf.rsqrt(variance.add(LAYER_NORM_EPS)))
-      .mul(this.param(`${name}.weight`)).add(this.param(`${name}.bias`));
+    return layerNorm(x, this.param(`${name}.weight`), this.param(`${name}.bias`), LAYER_NORM_EPS);
   }
 
   private dropout(options: ForwardOptions): Dropout {
@@ -453,16 +405,12 @@ export class DistilBertForSequenceClassification {
 /** Dropout at a rate (identity unless training); `active` says whether it is training. */
 type Dropout = ((x: tf.Tensor, rate: number) => tf.Tensor) & { active: boolean };
 
-/**
- * Whether forward uses the fused LayerNorm kernel (the fast engine path on wasm;
- * `PRUNING_LAB_ENGINE=reference` or another backend: tfjs' own ops).
- */
-function fastKernels(): boolean {
-  return engineMode() === "fast" && tf.getBackend() === "wasm";
-}
-
 // The course's answer to notebook 01's count_parameters TODO (students count on their own).
-DistilBertForSequenceClassification.prototype.numParameters = courseReference(
+const countParameters = courseReference(
   "01.count_parameters",
-  DistilBertForSequenceClassification.prototype.numParameters,
+  function numParameters(params: Map<string, tf.Variable>): number {
+    let n = 0;
+    for (const p of params.values()) n += p.size;
+    return n;
+  },
 );

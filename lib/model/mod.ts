@@ -8,3 +8,5 @@ export * from "./loading.ts";
 export * from "./mlp.ts";
 export * from "./model_card.ts";
 export * from "./parameters.ts";
+export * from "./ops.ts";
+export * from "./inference_weights.ts";
