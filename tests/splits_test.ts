@@ -3,7 +3,13 @@
 // shipped product reviews).
 import { join } from "node:path";
 import { assert } from "./helpers/assert.ts";
-import { type CourseSplits, loadSplits, splitReviews, splitSst2 } from "lib/data/splits.ts";
+import {
+  type CourseSplits,
+  evenSample,
+  loadSplits,
+  splitReviews,
+  splitSst2,
+} from "lib/data/splits.ts";
 import { readLabelledFile } from "lib/data/labelled_file.ts";
 import { REVIEWS_CSV } from "lib/io/paths.ts";
 
@@ -141,4 +147,9 @@ Deno.test("without SST-2: the product reviews split into disjoint train / select
   // Deterministic.
   const again = splitReviews(all as { sentence: string; label: number; category: string }[]);
   assert.deepStrictEqual(again.test.map(key), splits.test.map(key));
+});
+
+Deno.test("an even sample takes every k-th item", () => {
+  assert.deepStrictEqual(evenSample([0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 3), [0, 3, 6]);
+  assert.deepStrictEqual(evenSample([1, 2], 5), [1, 2]);
 });

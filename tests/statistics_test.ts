@@ -9,6 +9,13 @@ import { pairedBootstrapDifference } from "lib/evaluation/paired_bootstrap.ts";
 import { mcnemarExact } from "lib/evaluation/mcnemar.ts";
 import { accuracyInterval } from "lib/evaluation/accuracy_interval.ts";
 import {
+  compareAccuracies,
+  correctAnswers,
+  inPoints,
+  pointsRange,
+  verdict,
+} from "lib/evaluation/comparison.ts";
+import {
   latencyDifferenceInterval,
   latencyRatioInterval,
 } from "lib/evaluation/latency_interval.ts";
@@ -137,4 +144,24 @@ Deno.test("latency intervals: exact for constant runs, and tell overlap from a r
   const noisy = latencyRatioInterval([5, 9, 6, 8, 7, 10, 4], [6, 8, 5, 9, 7, 4, 10]);
   assert.ok(!excludes(noisy, 1), JSON.stringify(noisy));
   assert.throws(() => latencyRatioInterval([], [1]), /timed runs/);
+});
+
+Deno.test("comparisons on the same sentences: right answers, difference in points, verdicts", () => {
+  assert.deepStrictEqual(correctAnswers([[0.2, 0.8], [0.9, 0.1], [0.4, 0.6]], [1, 1, 1]), [
+    true,
+    false,
+    true,
+  ]);
+  const { a, b } = pairs(790, 60, 30, 120);
+  const c = compareAccuracies(a, b, { seed: 7 });
+  assert.strictEqual(c.a, 0.85);
+  assert.strictEqual(c.b, 0.82);
+  assert.deepStrictEqual(c.difference, pairedBootstrapDifference(a, b, { seed: 7 }));
+  assert.strictEqual(c.mcnemar.onlyA, 60);
+  const shown = { estimate: -0.0138, low: -0.029, high: 0.001, confidence: 0.95 };
+  assert.strictEqual(inPoints(shown), "−1.38 points (95% CI −2.90 to +0.10)");
+  assert.deepStrictEqual(pointsRange(shown), [-2.9, 0.1]);
+  assert.strictEqual(verdict(shown, "beats", "trails", "ties"), "ties");
+  assert.strictEqual(verdict(c.difference, "beats", "trails", "ties"), "beats");
+  assert.strictEqual(verdict({ ...shown, high: -0.001 }, "beats", "trails", "ties"), "trails");
 });

@@ -173,6 +173,20 @@ export async function loadSplits(
   };
 }
 
+/**
+ * `count` items spread evenly over a list (every k-th, k = ⌊length / count⌋, from the first), in
+ * order; the whole list when it is shorter. A fixed sample that needs no random numbers.
+ *
+ * @example
+ * ```ts
+ * evenSample([0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 3); // [0, 3, 6]
+ * ```
+ */
+export function evenSample<T>(items: T[], count: number): T[] {
+  const step = Math.max(1, Math.floor(items.length / count));
+  return items.filter((_, i) => i % step === 0).slice(0, count);
+}
+
 /** Words of a sentence, as SST-2 writes them (space-separated, lower-cased for matching). */
 function words(sentence: string): string[] {
   return sentence.toLowerCase().split(/\s+/).filter(Boolean);

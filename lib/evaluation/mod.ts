@@ -1,6 +1,7 @@
 // The evaluation layer: predictions (tfjs or onnxruntime), accuracy/latency/size evaluation, FLOPs
 // and statistics (rank correlations, confidence intervals, McNemar's test).
 export * from "./accuracy_interval.ts";
+export * from "./comparison.ts";
 export * from "./evaluation.ts";
 export * from "./flops.ts";
 export * from "./interval.ts";
