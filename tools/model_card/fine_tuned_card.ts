@@ -2,7 +2,7 @@
 // license, measured figures, the fine-tuning recipe and its holdout evaluations.
 import { join } from "node:path";
 import { exists } from "lib/io/hub.ts";
-import type { CardInputs } from "./scratch_card.ts";
+import { type CardInputs, measuredRows } from "./scratch_card.ts";
 
 /** One holdout evaluation of a fine-tuning run (training.json). */
 interface HoldoutLog {
@@ -22,8 +22,9 @@ interface HoldoutLog {
  */
 export async function fineTunedCard(
   dir: string,
-  { training, measured, model, backend, size, parameterRows, notes }: CardInputs,
+  inputs: CardInputs,
 ): Promise<string> {
+  const { training, measured, model, backend, parameterRows, notes } = inputs;
   const r = training.recipe;
   const c = model.config;
   // The conversion's provenance travels with the model.
@@ -42,7 +43,6 @@ export async function fineTunedCard(
   const stepsPerEpoch = Math.ceil(training.train / r.batchSize);
   const scheduleSteps = Math.min(r.epochs * stepsPerEpoch, training.totalSteps);
   const secondsPerStep = training.elapsedSeconds / training.step;
-  const total = model.numParameters();
   return `# ${r.name}
 
 DistilBertForSequenceClassification (DistilBERT's ${c.n_layers} layers x ${c.n_heads} heads, dim ${c.dim})
@@ -60,14 +60,7 @@ heads; 30% = ${Math.round(0.3 * heads)} heads).
 | tokenizer | bert-base-uncased (WordPiece, ${
     c.vocab_size.toLocaleString("en-US")
   } tokens; the source's vocabulary, checked token by token) |
-| parameters | ${total.toLocaleString("en-US")} |
-| on disk | ${(size / 1e6).toFixed(2)} MB (\`model.safetensors\`, F16; loaded as float32) |
-| SST-2 dev accuracy | **${pct(measured.devAccuracy)}** (${
-    Math.round(measured.devAccuracy * measured.devExamples)
-  }/${measured.devExamples}), these shipped weights |
-| product reviews (\`data/reviews.csv\`) | ${pct(measured.reviewsAccuracy)} (${
-    Math.round(measured.reviewsAccuracy * measured.reviewsExamples)
-  }/${measured.reviewsExamples}): domain transfer, no product reviews in training |
+${measuredRows(inputs)}
 | SST-2 dev evaluation time, tfjs | ${
     measured.devSeconds.toFixed(1)
   } s for ${measured.devExamples} sentences (${backend}, ${measured.threads} thread(s), batch 32) |

@@ -27,6 +27,27 @@ export interface CardInputs {
 }
 
 /**
+ * The card rows both templates share: parameters, size on disk and the measured accuracies.
+ *
+ * @example
+ * ```ts
+ * const rows = measuredRows(inputs); // "| parameters | 3,623,138 |\n| on disk | …"
+ * ```
+ */
+export function measuredRows({ model, size, measured }: CardInputs): string {
+  const total = model.numParameters();
+  const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
+  return `| parameters | ${total.toLocaleString("en-US")} |
+| on disk | ${(size / 1e6).toFixed(2)} MB (\`model.safetensors\`, F16; loaded as float32) |
+| SST-2 dev accuracy | **${pct(measured.devAccuracy)}** (${
+    Math.round(measured.devAccuracy * measured.devExamples)
+  }/${measured.devExamples}), these shipped weights |
+| product reviews (\`data/reviews.csv\`) | ${pct(measured.reviewsAccuracy)} (${
+    Math.round(measured.reviewsAccuracy * measured.reviewsExamples)
+  }/${measured.reviewsExamples}): domain transfer, no product reviews in training |`;
+}
+
+/**
  * The README.md of a model trained from scratch.
  *
  * @example
@@ -34,12 +55,10 @@ export interface CardInputs {
  * const card = scratchCard({ training, measured, model, backend, size, parameterRows, notes });
  * ```
  */
-export function scratchCard(
-  { training, measured, model, backend, size, parameterRows, notes }: CardInputs,
-): string {
+export function scratchCard(inputs: CardInputs): string {
+  const { training, measured, model, backend, parameterRows, notes } = inputs;
   const c = model.config;
   const r = training.recipe;
-  const total = model.numParameters();
   const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
   const epochs = (training.epochs as EpochLog[]).map((e) =>
     `| ${e.epoch} | ${e.step} | ${e.trainLoss.toFixed(4)} | ${pct(e.devAccuracy)} |`
@@ -61,14 +80,7 @@ pruning numbers match the full-size model's (${heads} heads; 30% = ${
     c.dim / c.n_heads
   }, dim ${c.dim}, FFN ${c.hidden_dim}, max positions ${c.max_position_embeddings} |
 | tokenizer | bert-base-uncased (WordPiece, ${c.vocab_size.toLocaleString("en-US")} tokens) |
-| parameters | ${total.toLocaleString("en-US")} |
-| on disk | ${(size / 1e6).toFixed(2)} MB (\`model.safetensors\`, F16; loaded as float32) |
-| SST-2 dev accuracy | **${pct(measured.devAccuracy)}** (${
-    Math.round(measured.devAccuracy * measured.devExamples)
-  }/${measured.devExamples}), these shipped weights |
-| product reviews (\`data/reviews.csv\`) | ${pct(measured.reviewsAccuracy)} (${
-    Math.round(measured.reviewsAccuracy * measured.reviewsExamples)
-  }/${measured.reviewsExamples}): domain transfer, no product reviews in training |
+${measuredRows(inputs)}
 | SST-2 dev evaluation time | ${
     measured.devSeconds.toFixed(1)
   } s for ${measured.devExamples} sentences (${backend}, one thread, batch 32) |
