@@ -6,6 +6,7 @@ import { EMBEDDED } from "./helpers/paths.ts";
 import { initTf, tf } from "lib/engine/tf.ts";
 import { DistilBertForSequenceClassification } from "lib/model/distilbert.ts";
 import { type DistilBertConfig, headCounts } from "lib/model/config.ts";
+import { tinyConfig } from "./helpers/tiny_config.ts";
 import { loadTokenizer } from "lib/data/tokenizer.ts";
 import { accuracyOf, predictProbabilities } from "lib/evaluation/predict.ts";
 import { pruneHeads } from "lib/prune/heads.ts";
@@ -22,20 +23,7 @@ import { gradualPrune } from "lib/prune/gradual.ts";
 
 await initTf();
 const tokenizer = await loadTokenizer(EMBEDDED);
-const config: DistilBertConfig = {
-  vocab_size: 30522,
-  max_position_embeddings: 64,
-  n_layers: 2,
-  n_heads: 4,
-  dim: 16,
-  hidden_dim: 24,
-  dropout: 0.1,
-  attention_dropout: 0.1,
-  activation: "gelu",
-  initializer_range: 0.2,
-  seq_classif_dropout: 0.2,
-  pad_token_id: 0,
-};
+const config: DistilBertConfig = tinyConfig(0.2);
 const data = [
   "a wonderful film",
   "dull and far too long",
