@@ -97,8 +97,7 @@ export async function saveDistilBert(
   const layout = options.layout ?? "compact";
   const dtype = options.dtype ?? "F32";
   const { config, tensors } = layOut(model, layout);
-  const weights = join(dir, "model.safetensors");
-  await writeSafetensors(weights, tensors, dtype);
+  await writeSafetensors(join(dir, "model.safetensors"), tensors, dtype);
   await writeConfig(config, dir);
   const positions = config.max_position_embeddings;
   if (typeof options.tokenizer === "string") {
@@ -106,28 +105,51 @@ export async function saveDistilBert(
   } else if (options.tokenizer) {
     await writeTokenizerFiles(dir, options.tokenizer, positions);
   }
-  if (options.card) {
-    const onnx: Record<string, number> = {};
-    try {
-      for (const entry of Deno.readDirSync(join(dir, "onnx"))) {
-        if (entry.name.endsWith(".onnx")) {
-          onnx[entry.name] = (await Deno.stat(join(dir, "onnx", entry.name))).size;
-        }
+  if (options.card) await writeModelCard(model, dir, options.card, { layout, dtype });
+}
+
+/**
+ * Writes `README.md` into a folder that `saveDistilBert` wrote: a model card of what was pruned
+ * (`facts`), the folder's files and sizes (ONNX files under `onnx/` included) and which
+ * libraries load its layout. For a card with figures measured after saving.
+ *
+ * @example
+ * ```ts
+ * await writeModelCard(pruned, "out/pruned-heads-30", {
+ *   baseModel: "distilbert-sst2-tiny",
+ *   baseConfig: original.config,
+ *   baseParameters: original.numParameters(),
+ *   steps: ["heads: the 30% least important by gradient importance"],
+ * });
+ * ```
+ */
+export async function writeModelCard(
+  model: DistilBertForSequenceClassification,
+  dir: string,
+  facts: ModelCardFacts,
+  options: Pick<SaveOptions, "layout" | "dtype"> = {},
+): Promise<void> {
+  const layout = options.layout ?? "compact";
+  const onnx: Record<string, number> = {};
+  try {
+    for (const entry of Deno.readDirSync(join(dir, "onnx"))) {
+      if (entry.name.endsWith(".onnx")) {
+        onnx[entry.name] = (await Deno.stat(join(dir, "onnx", entry.name))).size;
       }
-    } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
     }
-    const card = modelCard(options.card, {
-      modelConfig: model.config,
-      config,
-      layout,
-      dtype,
-      parameters: model.numParameters(),
-      weightsBytes: (await Deno.stat(weights)).size,
-      onnx,
-    });
-    await Deno.writeTextFile(join(dir, "README.md"), card);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
   }
+  const card = modelCard(facts, {
+    modelConfig: model.config,
+    config: savedConfig(model.config, layout),
+    layout,
+    dtype: options.dtype ?? "F32",
+    parameters: model.numParameters(),
+    weightsBytes: (await Deno.stat(join(dir, "model.safetensors"))).size,
+    onnx,
+  });
+  await Deno.writeTextFile(join(dir, "README.md"), card);
 }
 
 /**
