@@ -277,6 +277,11 @@ Deno.test("one batch: the crafted corpus, solutions/ and notebooks/ get exactly 
       const t of r.tests as { name: string; score: number; max_score: number; output: string }[]
     ) {
       const id = t.name.split(":")[0];
+      if (/NEEDS MANUAL GRADING/.test(t.name)) {
+        // A written question: 0 until a grader sets its points.
+        if (t.score !== 0) problems.push(`${row.student} ${id}: written answer scored ${t.score}`);
+        continue;
+      }
       const want = inCorpus ? (expect?.[id] ?? t.max_score) : fromSolutions ? t.max_score : 0;
       if (Math.abs(t.score - want) > 1e-9) {
         problems.push(
@@ -340,6 +345,27 @@ Deno.test("one batch: the crafted corpus, solutions/ and notebooks/ get exactly 
     /## 02\\\.other\\_metrics \(2 points\)[\s\S]*A good answer/,
   );
   assert.match(await written("notebooks"), /_\(no answer\)_/);
+  // Each answer comes with its rubric; results.json lists the question for a grader.
+  assert.match(
+    await written("solutions"),
+    /A good answer[\s\S]*\*\*Rubric\*\* \(2 points\): 1 point: at least two further metrics/,
+  );
+  const solution02 = await results(
+    rows.find((r) => r.file.endsWith("solutions/02_evaluation.ipynb"))!,
+  );
+  const manual = solution02.tests.filter((t: { name: string }) =>
+    /NEEDS MANUAL GRADING/.test(t.name)
+  );
+  assert.deepStrictEqual(
+    manual.map((t: { name: string; score: number; max_score: number; output: string }) => [
+      t.name.split(":")[0],
+      t.score,
+      t.max_score,
+      /Rubric|1 point/.test(t.output),
+    ]),
+    [["02.other_metrics", 0, 2, false]],
+  );
+  assert.strictEqual(solution02.extra_data.manual_max, 2);
   assert.strictEqual(
     rows.find((r) => r.file.endsWith("solutions/02_evaluation.ipynb"))!["manual max"],
     "2",
@@ -420,6 +446,34 @@ Deno.test("fresh fixtures: the solution scores full marks under two seeds; value
   assert.strictEqual(await score(seedA), 1, "the hard-coded answer is right for its own run");
   assert.strictEqual(await score(seedB), 0, "and wrong for the next");
   await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("the recipe book is sealed before a submission loads: registering a recipe or reader throws", async () => {
+  const sources = await loadCheckSources([SAMPLE_CHECKS]);
+  const nb = await readNotebook(SAMPLE);
+  const setup = nb.cells.find((c) => c.metadata.pruning_lab?.setup === true)!;
+  // Setup cells run whole: this one tries to add a reader as the submission loads.
+  setup.source = `${sourceOf(setup)}
+import { registerRecipes } from "lib/grader/shared/recipe_book.ts";
+let recipeBookSealed = false;
+try {
+  registerRecipes({ readers: { calls: () => 0 } });
+} catch (e) {
+  recipeBookSealed = String(e).includes("cannot be registered");
+}`;
+  nb.cells.find((c) => c.metadata.pruning_lab?.todo === "00.mean")!.source =
+    `function mean(xs: number[]): number {\n  return recipeBookSealed ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN;\n}`;
+  const dir = await Deno.makeTempDir();
+  const file = join(dir, "00_sample.ipynb");
+  await Deno.writeTextFile(file, formatNotebook(nb));
+  const r = await gradeSubmission(file, "registers", sources, LIMITS, freshSeed());
+  assert.strictEqual(r.outcomes.find((o) => o.id === "00.mean")!.score, 1, JSON.stringify(r));
+  await Deno.remove(dir, { recursive: true });
+  // Outside the grader's worker (here) the book is open, so the same code would score 0.
+  const { registerRecipes } = await import("lib/grader/shared/recipe_book.ts");
+  assert.doesNotThrow(() =>
+    registerRecipes({ readers: { [`open-${crypto.randomUUID()}`]: () => 0 } })
+  );
 });
 
 Deno.test("--resume skips students already in the gradebook and appends the rest", async () => {

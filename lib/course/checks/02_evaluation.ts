@@ -64,7 +64,10 @@ function model(): Promise<LoadedModel> {
 
 const TOKENIZER: Recipe = { recipe: "embedded", part: "tokenizer" };
 
-/** A random 1-3 layer classifier over the embedded tokenizer's vocabulary (large weights). */
+/**
+ * A random 1-3 layer classifier over the embedded tokenizer's vocabulary, its weights scaled
+ * so that scores differ from text to text (neither all 0.5 nor all saturated).
+ */
 function randomClassifier(fx: Fixtures, vocabSize: number, delayMs?: number): Recipe {
   return {
     recipe: "distilbert",
@@ -73,13 +76,13 @@ function randomClassifier(fx: Fixtures, vocabSize: number, delayMs?: number): Re
       max_position_embeddings: 64,
       n_layers: fx.int(1, 3),
       n_heads: 2,
-      dim: 8,
+      dim: 16,
       hidden_dim: fx.int(8, 64),
       id2label: { "0": "NEGATIVE", "1": "POSITIVE" },
       label2id: { NEGATIVE: 0, POSITIVE: 1 },
     },
     seed: fx.int(1, 100_000),
-    scale: 20,
+    scale: 8,
     ...(delayMs ? { delayMs } : {}),
   };
 }
@@ -179,14 +182,16 @@ export default defineChecks([
     title: "Batched text-classification pipeline",
     uses: ["createPipeline"],
     // A random model (continuous scores) on 5-12 of 24 sentences: a fixed answer matches
-    // every score with probability ~0. The forward passes are counted, so the batch size is
-    // used: ceil(texts / batchSize) passes.
+    // every score with probability ~0. The forward passes are counted at two batch sizes
+    // (1-3, then all texts at once), so the batch size is used: ceil(texts / batchSize).
     run: async ({ student, fx }) => {
       const { tokenizer } = await model();
       const recipe = randomClassifier(fx, tokenizer.vocabSize);
       const texts = fx.shuffled(POOL).slice(0, fx.int(5, 12)).map((s) => s.sentence);
-      const batchSize = fx.int(2, 5);
-      const [made, out, passes] = await student.probe({
+      // Two calls: batches of 1-3 texts (several passes), then one batch holding them all.
+      const batchSize = fx.int(1, 3);
+      const whole = fx.int(texts.length, texts.length + 8);
+      const [made, out, passes, again, passesAfter] = await student.probe({
         objects: { model: recipe, tokenizer: TOKENIZER },
         steps: [
           {
@@ -196,6 +201,8 @@ export default defineChecks([
           },
           { call: "classify", args: [texts, batchSize] },
           { read: "model", with: "calls" },
+          { call: "classify", args: [texts, whole] },
+          { read: "model", with: "calls" },
         ],
       });
       value(made, "createPipeline(model, tokenizer)");
@@ -203,6 +210,7 @@ export default defineChecks([
         label: string;
         score: number;
       }[];
+      value(again, `createPipeline(model, tokenizer)(texts, ${whole})`);
       const want = await withObjects({ m: recipe }, (o) => {
         const m = o.get("m") as DistilBertForSequenceClassification;
         return predictProbabilities(m, tokenizer, texts).map((p) => {
@@ -226,6 +234,16 @@ export default defineChecks([
               show(passes.value)
             }`,
         },
+        {
+          ok: typeof passesAfter.value === "number" && typeof passes.value === "number" &&
+            passesAfter.value - passes.value === 1,
+          message:
+            `${texts.length} texts with batchSize ${whole} take one forward pass; the model ran ${
+              typeof passesAfter.value === "number" && typeof passes.value === "number"
+                ? passesAfter.value - passes.value
+                : show(passesAfter.value)
+            }`,
+        },
       ]);
     },
   },
@@ -236,68 +254,76 @@ export default defineChecks([
     uses: ["evaluateModel"],
     // A random model whose every forward pass costs `delay` (15-60) virtual ms on
     // performance.now(): latency and throughput are exact. Sizes depend on the random depth
-    // and FFN width (171 shapes), accuracy on random labels over 8-16 sentences: a fixed
+    // and FFN width (171 shapes), accuracy on random labels over 8-24 sentences: a fixed
     // answer passes with probability below 1e-5.
     run: async ({ student, fx }) => {
       const { tokenizer } = await model();
       const delay = fx.int(15, 60);
       const recipe = randomClassifier(fx, tokenizer.vocabSize, delay);
-      const data = fx.shuffled(POOL).slice(0, fx.int(8, 16)).map((s) => ({
-        sentence: s.sentence,
-        label: fx.int(0, 1),
-      }));
-      const batchSize = fx.int(2, 6);
-      const want = await withObjects({ m: { ...recipe, delayMs: 0 } }, (o) => {
-        const m = o.get("m") as DistilBertForSequenceClassification;
-        const probs = predictProbabilities(m, tokenizer, data.map((s) => s.sentence));
-        const tensors = new Map(
-          [...m.params].map((
-            [k, p],
-          ) => [k, { shape: p.shape, data: p.dataSync() as Float32Array }]),
+      // Two data sets of different sizes (8-24 sentences, random labels) and batch sizes: a
+      // run that ignores the data or the options fails one of them.
+      const sizes = fx.sample(17, 2).map((k) => k + 8);
+      const batchSizes = fx.sample(5, 2).map((k) => k + 2);
+      const parts = [];
+      for (let c = 0; c < 2; c++) {
+        const data = Array.from({ length: sizes[c] }, () => ({
+          sentence: fx.pick(POOL).sentence,
+          label: fx.int(0, 1),
+        }));
+        const batchSize = batchSizes[c];
+        const want = await withObjects({ m: { ...recipe, delayMs: 0 } }, (o) => {
+          const m = o.get("m") as DistilBertForSequenceClassification;
+          const probs = predictProbabilities(m, tokenizer, data.map((s) => s.sentence));
+          const tensors = new Map(
+            [...m.params].map((
+              [k, p],
+            ) => [k, { shape: p.shape, data: p.dataSync() as Float32Array }]),
+          );
+          return {
+            accuracy: accuracyOf(probs, data.map((s) => s.label)),
+            inMemoryMB: [...m.params.values()].reduce((s, p) => s + p.size, 0) * 4 / 1e6,
+            onDiskMB: serializeSafetensors(tensors).length / 1e6,
+          };
+        });
+        const got = value(
+          await call(student, "evaluateModel", [{ ref: "model" }, { ref: "tokenizer" }, data, {
+            batchSize,
+            warmup: 1,
+            repeats: 3,
+          }], {
+            objects: { clock: { recipe: "virtualClock" }, model: recipe, tokenizer: TOKENIZER },
+          }),
+          "evaluateModel(model, tokenizer, data)",
+          { async: true },
+        ) as Record<string, Plain>;
+        if (!got || typeof got !== "object" || Array.isArray(got)) {
+          return fail(`expected an object of metrics, got ${show(got)}`);
+        }
+        const num = (k: string) => (typeof got[k] === "number" ? got[k] as number : NaN);
+        const near = (k: string, w: number, why: string) => ({
+          ok: Math.abs(num(k) - w) <= 1e-9 * Math.max(1, Math.abs(w)),
+          message: `${k}: expected ${show(w)}${why}, got ${show(got[k])}`,
+        });
+        // One timed batch of min(batchSize, n) examples is one forward pass (`delay` ms); the
+        // whole set takes ceil(n / batchSize) passes.
+        const perExample = delay / Math.min(batchSize, data.length);
+        const passes = Math.ceil(data.length / batchSize);
+        const timing =
+          ` (each forward pass costs ${delay} ms on performance.now(); ${data.length} examples in batches of ${batchSize})`;
+        parts.push(
+          near("accuracy", want.accuracy, ` on ${data.length} examples`),
+          near("inMemoryMB", want.inMemoryMB, " (4 bytes per parameter, MB = 10^6 bytes)"),
+          near("onDiskMB", want.onDiskMB, " (F32 safetensors bytes / 1e6)"),
+          near("meanLatencyMs", perExample, ` per example${timing}`),
+          near("p95LatencyMs", perExample, ` per example${timing}`),
+          near(
+            "throughput",
+            data.length / (passes * delay / 1000),
+            ` examples/s: ${passes} passes${timing}`,
+          ),
         );
-        return {
-          accuracy: accuracyOf(probs, data.map((s) => s.label)),
-          inMemoryMB: [...m.params.values()].reduce((s, p) => s + p.size, 0) * 4 / 1e6,
-          onDiskMB: serializeSafetensors(tensors).length / 1e6,
-        };
-      });
-      const got = value(
-        await call(student, "evaluateModel", [{ ref: "model" }, { ref: "tokenizer" }, data, {
-          batchSize,
-          warmup: 1,
-          repeats: 3,
-        }], {
-          objects: { clock: { recipe: "virtualClock" }, model: recipe, tokenizer: TOKENIZER },
-        }),
-        "evaluateModel(model, tokenizer, data)",
-        { async: true },
-      ) as Record<string, Plain>;
-      if (!got || typeof got !== "object" || Array.isArray(got)) {
-        return fail(`expected an object of metrics, got ${show(got)}`);
       }
-      const num = (k: string) => (typeof got[k] === "number" ? got[k] as number : NaN);
-      const near = (k: string, w: number, why: string) => ({
-        ok: Math.abs(num(k) - w) <= 1e-9 * Math.max(1, Math.abs(w)),
-        message: `${k}: expected ${show(w)}${why}, got ${show(got[k])}`,
-      });
-      // One timed batch of min(batchSize, n) examples is one forward pass (`delay` ms); the
-      // whole set takes ceil(n / batchSize) passes.
-      const perExample = delay / Math.min(batchSize, data.length);
-      const passes = Math.ceil(data.length / batchSize);
-      const timing =
-        ` (each forward pass costs ${delay} ms on performance.now(); batches of ${batchSize})`;
-      return partial([
-        near("accuracy", want.accuracy, ""),
-        near("inMemoryMB", want.inMemoryMB, " (4 bytes per parameter, MB = 10^6 bytes)"),
-        near("onDiskMB", want.onDiskMB, " (F32 safetensors bytes / 1e6)"),
-        near("meanLatencyMs", perExample, ` per example${timing}`),
-        near("p95LatencyMs", perExample, ` per example${timing}`),
-        near(
-          "throughput",
-          data.length / (passes * delay / 1000),
-          ` examples/s: ${data.length} examples in ${passes} passes${timing}`,
-        ),
-      ]);
+      return partial(parts);
     },
   },
   {

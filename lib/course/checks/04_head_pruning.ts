@@ -422,12 +422,13 @@ export default defineChecks([
     points: 2,
     title: "onnxruntime feeds from a tokenized batch",
     uses: ["toOrtFeeds"],
-    // Random token ids of a random 2-4 x 3-6 batch: a fixed answer cannot match. Naming the
+    // Random token ids (each row 3 or more real tokens) of a random 3-6 x 5-10 batch: a fixed
+    // answer matches with probability ~0. Naming the
     // first ragged row is secondary.
     run: async ({ student, fx }) => {
-      const [rows, width] = [fx.int(2, 4), fx.int(3, 6)];
+      const [rows, width] = [fx.int(3, 6), fx.int(5, 10)];
       const inputIds = Array.from({ length: rows }, () => {
-        const length = fx.int(2, width);
+        const length = fx.int(3, width);
         return Array.from(
           { length: width },
           (

@@ -41,7 +41,10 @@ function randomMasks(fx: Fixtures, sizes: number[], zeros: number): Record<strin
   for (let i = 1; i < sizes.length; i++) {
     const n = sizes[i] * sizes[i - 1];
     masks[`fc${i}.weight`] = Array.from({ length: n }, () => (fx.uniform() < zeros ? 0 : 1));
-    masks[`fc${i}.weight`][fx.int(0, n - 1)] = 1; // never all zero
+    // Never all zero, never all one: every matrix has a sparsity of its own to measure.
+    const [one, zero] = fx.sample(n, 2);
+    masks[`fc${i}.weight`][one] = 1;
+    masks[`fc${i}.weight`][zero] = 0;
   }
   return masks;
 }

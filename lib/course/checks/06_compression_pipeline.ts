@@ -1,6 +1,6 @@
 // Checks of notebook 06 (the compression pipeline). Inputs (scans, matrices, counts, schedules,
-// small random models) are drawn from the run's fixtures; the references are computed here or
-// by lib (Taylor importance) on the same inputs, outside the student's code. Scoring: a check
+// small random models) are drawn from the run's fixtures; the references are the course's own
+// implementations in lib on the same inputs, run outside the student's code. Scoring: a check
 // pays only when its core parts pass (lib/grader/api/check.ts `partial`); each check's comment
 // says why a fixed answer passes with probability below 1e-3.
 import { call, defineChecks, fail, numbers, partial, show, value } from "../../grader/api/check.ts";
@@ -8,6 +8,11 @@ import type { Fixtures } from "../../grader/api/fixtures.ts";
 import type { Plain } from "../../grader/shared/probe.ts";
 import type { Recipe } from "../recipes.ts";
 import { taylorFfnImportance } from "../../importance/taylor.ts";
+import { budgetsFromSensitivity } from "../../prune/sensitivity.ts";
+import { quantizePerChannel } from "../../deploy/quantize.ts";
+import { cubicSparsity, headMovementScores } from "../../prune/movement.ts";
+import { tokensToKeep } from "../../prune/vocabulary.ts";
+import { initTf, tf } from "../../engine/tf.ts";
 import { reference, setting, worstDifference } from "./03_head_importance.ts";
 
 /** A thrown message that names `name`, or a message saying what happened instead. */
@@ -21,21 +26,19 @@ function namesIt(out: { threw?: string; value?: Plain }, name: string, what: str
   };
 }
 
-/** The notebook's rule: walk the rates, stop at the first drop of more than maxDrop. */
+/**
+ * The notebook's rule, by the course's implementation: walk the rates, stop at the first
+ * drop of more than maxDrop (1000 units a layer, so that each rate is a whole count).
+ */
 function budgetsReference(
   rates: number[],
   baseline: number,
   accuracy: number[][],
   maxDrop: number,
-) {
-  return accuracy.map((row) => {
-    let budget = 0;
-    for (let r = 0; r < rates.length; r++) {
-      if (baseline - row[r] > maxDrop) break;
-      budget = rates[r];
-    }
-    return budget;
-  });
+): number[] {
+  const units = accuracy.map(() => 1000);
+  return budgetsFromSensitivity({ rates, baseline, accuracy, units }, { maxDrop }).counts
+    .map((c) => c / 1000);
 }
 
 /** A sensitivity scan whose layers cover the cases the rule distinguishes (no value near a boundary). */
@@ -45,12 +48,15 @@ function randomScan(fx: Fixtures, maxDrop: number) {
   const within = () => baseline - maxDrop * fx.real(0, 0.6, 3); // tolerated
   const near = () => baseline - maxDrop * 0.95; // tolerated; a drop relative to the baseline is not
   const beyond = () => baseline - maxDrop * fx.real(1.3, 4, 3); // too much
+  const justBeyond = () => baseline - maxDrop * fx.real(1.05, 1.2, 3); // too much, barely
   const layers = [
     rates.map(() => within()), // flat: the largest rate
     rates.map((_, r) => (r < 2 ? within() : beyond())), // falls at the third rate
     rates.map((_, r) => (r === 1 ? beyond() : within())), // dips, then climbs back: stop at the dip
     rates.map(() => beyond()), // falls at once: 0
-    rates.map((_, r) => (r === 0 ? near() : beyond())), // 0.95 · maxDrop below: tolerated
+    // 0.95 · maxDrop below: tolerated; then 1.05-1.2 · maxDrop: not. Any other maxDrop of the
+    // checks' set (ratios 1.33 and more apart) judges one of the two differently.
+    rates.map((_, r) => (r === 0 ? near() : r === 1 ? justBeyond() : beyond())),
   ];
   return { rates, baseline, accuracy: fx.shuffled(layers) };
 }
@@ -60,20 +66,10 @@ function typed(type: "Float32Array" | "Uint32Array", values: number[]): Recipe {
   return { recipe: "typed", type, values };
 }
 
-/** The notebook's per-row symmetric int8 quantization (Math.round). */
+/** The notebook's per-row symmetric int8 quantization, by the course's implementation. */
 function quantizeReference(w: Float32Array, rows: number, cols: number) {
-  const values: number[] = [];
-  const scales: number[] = [];
-  for (let r = 0; r < rows; r++) {
-    let max = 0;
-    for (let c = 0; c < cols; c++) max = Math.max(max, Math.abs(w[r * cols + c]));
-    const scale = max > 0 ? max / 127 : 1;
-    scales.push(Math.fround(scale));
-    for (let c = 0; c < cols; c++) {
-      values.push(Math.max(-127, Math.min(127, Math.round(w[r * cols + c] / scale))));
-    }
-  }
-  return { values, scales };
+  const { values, scales } = quantizePerChannel(w, rows, cols);
+  return { values: [...values], scales: [...scales] };
 }
 
 /** The value of a field of a returned object, as numbers. */
@@ -148,7 +144,9 @@ export default defineChecks([
     uses: ["taylorFfnImportance"],
     // Float scores of a random model within 1e-4 of their scale: a fixed answer cannot match.
     run: async ({ student, fx }) => {
-      const objects = setting(fx);
+      // Two batches of 3: a loss summed over a batch (x3) is told apart from scores summed
+      // over the batches instead of averaged (x2).
+      const objects = setting(fx, 6);
       const want = await reference(objects, taylorFfnImportance);
       const what = "taylorFfnImportance(model, batches)";
       const got = value(
@@ -190,6 +188,7 @@ export default defineChecks([
     // Two random (W, grad) pairs with different head sizes: continuous scores a fixed answer
     // (or one that ignores the head size) cannot match. The two errors are secondary.
     run: async ({ student, fx }) => {
+      await initTf();
       const parts = [];
       const sizes = fx.shuffled([2, 3, 4]).slice(0, 2);
       for (const size of sizes) {
@@ -198,13 +197,7 @@ export default defineChecks([
         const draw = () =>
           Array.from({ length: dim }, () => Array.from({ length: cols }, () => fx.real(-1, 1, 3)));
         const [w, g] = [draw(), draw()];
-        const want = Array.from({ length: heads }, (_, h) => {
-          let s = 0;
-          for (let r = 0; r < dim; r++) {
-            for (let c = h * size; c < (h + 1) * size; c++) s -= w[r][c] * g[r][c];
-          }
-          return s;
-        });
+        const want = tf.tidy(() => headMovementScores(tf.tensor2d(w), tf.tensor2d(g), size));
         const objects: Record<string, Recipe> = {
           w: { recipe: "tensor", values: w },
           g: { recipe: "tensor", values: g },
@@ -266,8 +259,6 @@ export default defineChecks([
       const si = fx.real(0.05, 0.3, 2);
       const sf = fx.real(0.5, 0.9, 2);
       const schedule = { initialStep: t0, finalStep: t1, initialSparsity: si, finalSparsity: sf };
-      const cubic = (t: number, a: number, b: number, s0: number, s1: number) =>
-        t <= a ? s0 : t >= b ? s1 : s1 + (s0 - s1) * (1 - (t - a) / (b - a)) ** 3;
       const mid = fx.int(t0 + 1, t1 - 1);
       const steps = [0, t0, mid, Math.round((t0 + t1) / 2), t1, t1 + 3];
       const defaults = { finalStep: fx.int(8, 16), finalSparsity: fx.real(0.3, 0.8, 2) };
@@ -285,9 +276,9 @@ export default defineChecks([
         ],
       });
       const got = steps.map((_, i) => numbers(outs[i].value)?.[0]);
-      const want = steps.map((t) => cubic(t, t0, t1, si, sf));
+      const want = steps.map((t) => cubicSparsity(t, schedule));
       const gotDefault = numbers(outs[steps.length].value)?.[0];
-      const wantDefault = cubic(dmid, 0, defaults.finalStep, 0, defaults.finalSparsity);
+      const wantDefault = cubicSparsity(dmid, defaults);
       return partial([
         {
           ok: want.every((w, i) => got[i] !== undefined && Math.abs(w - got[i]!) < 1e-9),
@@ -318,17 +309,15 @@ export default defineChecks([
     // Random counts of 20-40 tokens: id lists a fixed answer matches with probability ~0.
     run: async ({ student, fx }) => {
       const n = fx.int(20, 40);
-      const counts = Array.from({ length: n }, () => (fx.int(0, 2) === 0 ? 0 : fx.int(1, 4)));
-      const minCount = 2;
-      counts[fx.int(0, n - 1)] = 2; // exactly minCount: kept
-      const specials = fx.sample(n, 3);
-      counts[specials[0]] = 0; // a special token the corpus never produced: kept all the same
-      counts[specials[1]] = 3; // and one it did (kept once)
-      const keep = (min: number) =>
-        [...new Set([...specials, ...counts.flatMap((c, id) => (c >= min ? [id] : []))])].sort((
-          a,
-          b,
-        ) => a - b);
+      const counts = Array.from({ length: n }, () => (fx.int(0, 2) === 0 ? 0 : fx.int(1, 6)));
+      const minCount = fx.int(2, 4);
+      counts[fx.int(0, n - 1)] = minCount; // exactly minCount: kept
+      // Three special tokens the corpus never produced (kept all the same) and one it did
+      // (kept once): ignoring the special ids fails unless another run drew the same three.
+      const specials = fx.sample(n, 4);
+      for (const id of specials.slice(0, 3)) counts[id] = 0;
+      counts[specials[3]] = minCount + 1;
+      const keep = (min: number) => tokensToKeep(counts, specials, min);
       const objects: Record<string, Recipe> = { counts: typed("Uint32Array", counts) };
       const shuffledSpecials = fx.shuffled(specials);
       const [byDefault, withMin] = await student.probe({
@@ -340,7 +329,7 @@ export default defineChecks([
       });
       const [a, b] = [
         numbers(value(byDefault, "tokensToKeep(counts, specialIds)")),
-        numbers(value(withMin, "tokensToKeep(counts, specialIds, 2)")),
+        numbers(value(withMin, `tokensToKeep(counts, specialIds, ${minCount})`)),
       ];
       const same = (x: number[] | undefined, y: number[]) =>
         x !== undefined && x.length === y.length && y.every((v, i) => x[i] === v);
@@ -353,7 +342,7 @@ export default defineChecks([
         },
         {
           ok: same(b, keep(minCount)),
-          message: `minCount ${minCount} (a count of exactly 2 is kept): expected ${
+          message: `minCount ${minCount} (a count of exactly ${minCount} is kept): expected ${
             show(keep(minCount))
           }, got ${show(b)}`,
         },

@@ -6,6 +6,11 @@ export interface WrittenQuestion {
   id: string;
   points: number;
   question: string;
+  /**
+   * What earns the points: the grader prints it under each student's answer in written.md
+   * (for the instructor only; never in a student's feedback or results.json).
+   */
+  rubric?: string;
 }
 
 /** The placeholder a released answer cell holds. */

@@ -57,7 +57,10 @@ export function gradebookRow(r: SubmissionResult, ids: string[], folder: string)
 
 /**
  * A Gradescope autograder results object (`tests[]` with name, score, max_score, status,
- * output, visibility); hidden checks get visibility "hidden".
+ * output, visibility); hidden checks get visibility "hidden". Each written question is one
+ * more test, named "… NEEDS MANUAL GRADING", with score 0 and no status until a grader sets its
+ * points on Gradescope; the top-level score and max_score are the autograded ones
+ * (`extra_data.manual_max`: the written questions' points).
  *
  * @example
  * ```ts
@@ -69,15 +72,32 @@ export function gradescopeResults(result: SubmissionResult) {
     score: result.total,
     max_score: result.max,
     visibility: "visible",
-    extra_data: { seed: result.seed, file: result.file },
-    tests: result.outcomes.map((o) => ({
-      name: `${o.id}: ${o.title}`,
-      score: o.score,
-      max_score: o.points,
-      status: o.passed ? "passed" : "failed",
-      output: o.message,
-      visibility: o.hidden ? "hidden" : "visible",
-    })),
+    extra_data: {
+      seed: result.seed,
+      file: result.file,
+      manual_max: result.written.reduce((s, w) => s + w.points, 0),
+    },
+    tests: [
+      ...result.outcomes.map((o) => ({
+        name: `${o.id}: ${o.title}`,
+        score: o.score,
+        max_score: o.points,
+        status: o.passed ? "passed" : "failed",
+        output: o.message,
+        visibility: o.hidden ? "hidden" : "visible",
+      })),
+      ...result.written.map((w) => ({
+        name: `${w.id}: written answer — NEEDS MANUAL GRADING (0 until graded)`,
+        score: 0,
+        max_score: w.points,
+        output: `Graded by hand: ${w.question} ${
+          w.answer
+            ? `Your answer was collected (${w.answer.length} characters).`
+            : "No answer was found in the answer cell."
+        }`,
+        visibility: "visible",
+      })),
+    ],
   };
 }
 
@@ -187,6 +207,12 @@ export function writtenMarkdown(result: SubmissionResult): string {
   for (const w of result.written) {
     lines.push(`## ${escapeMarkdown(w.id)} (${w.points} points)`, "", `> ${w.question}`, "");
     lines.push(w.answer ? w.answer : "_(no answer)_", "");
+    lines.push(
+      `> **Rubric** (${w.points} points): ${w.rubric ?? "none given: grade on the question"}`,
+      "",
+      `Points: ____ / ${w.points}`,
+      "",
+    );
   }
   return lines.join("\n");
 }

@@ -8,6 +8,8 @@ export interface WrittenAnswer {
   id: string;
   points: number;
   question: string;
+  /** What earns the points (the course's rubric), when the question has one. */
+  rubric?: string;
   /** The student's markdown, "" when the cell is missing or still the placeholder. */
   answer: string;
 }
