@@ -73,7 +73,7 @@ Deno.test("every released stub keeps at least one hint", async () => {
   }
 });
 
-Deno.test("written questions: each has one answer cell in its solution; the release leaves the placeholder", async () => {
+Deno.test("written questions: each has one answer cell in its solution and a rubric for its points; the release leaves the placeholder", async () => {
   const ids = new Set<string>();
   for (const e of Deno.readDirSync(join(ROOT, "solutions"))) {
     if (!e.name.endsWith(".ipynb")) continue;
@@ -93,6 +93,10 @@ Deno.test("written questions: each has one answer cell in its solution; the rele
     }
   }
   assert.deepStrictEqual([...ids].sort(), WRITTEN_QUESTIONS.map((q) => q.id).sort());
+  // Each question's rubric accounts for its points ("1 point: …" per point).
+  for (const q of WRITTEN_QUESTIONS) {
+    assert.strictEqual(q.rubric?.match(/\b1 point:/g)?.length, q.points, q.id);
+  }
 });
 
 Deno.test("notebooks/ are exactly the release of solutions/ (course and sample)", async () => {
