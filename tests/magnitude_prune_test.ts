@@ -1,9 +1,9 @@
 // Unstructured pruning on an MLP: compounding global L1 amounts, errors that name the bad
 // argument, masks through training, removing the reparametrisation, sparse files that decode
-// back to the weights, and the deterministic MNIST split.
+// back to the weights, the deterministic MNIST split, and which examples a model gets right.
 import { assert } from "./helpers/assert.ts";
 import { initTf, tf } from "lib/engine/tf.ts";
-import { MLP, trainMlp } from "lib/model/mlp.ts";
+import { MLP, mlpAccuracy, mlpCorrect, trainMlp } from "lib/model/mlp.ts";
 import { globalMagnitudePrune, removePruning, setMask } from "lib/prune/magnitude.ts";
 import { serializeSparse } from "lib/deploy/sparse_storage.ts";
 import { parseSafetensors } from "lib/io/safetensors.ts";
@@ -112,4 +112,18 @@ Deno.test("MNIST: 10,000 digits, deterministic 80/20 split, 20x20 crops, balance
   assert.deepStrictEqual(again.test.y, test.y);
   const prefix = new Set(train.y.subarray(0, 100));
   assert.strictEqual(prefix.size, 10, "the first 100 training digits cover all classes");
+});
+
+Deno.test("mlpCorrect says which examples the model gets right; mlpAccuracy is their share", () => {
+  const m = MLP.create([3, 4, 2], 6);
+  const x = Float32Array.from({ length: 3 * 7 }, (_, i) => Math.sin(i));
+  const predicted = tf.tidy(() =>
+    Array.from(m.forward(tf.tensor2d(x, [7, 3])).argMax(1).dataSync())
+  );
+  // Labels equal to the prediction on even examples, the other class on odd ones.
+  const y = Int32Array.from(predicted, (p, i) => (i % 2 === 0 ? p : 1 - p));
+  const right = mlpCorrect(m, x, y);
+  assert.deepStrictEqual(right, predicted.map((_, i) => i % 2 === 0));
+  assert.strictEqual(mlpAccuracy(m, x, y), 4 / 7);
+  m.dispose();
 });

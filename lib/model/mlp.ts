@@ -167,6 +167,29 @@ export function trainMlp(
 }
 
 /**
+ * Which examples of `x`, `y` the model gets right (batches of 500): one boolean per example, for
+ * paired comparisons of two models on the same examples.
+ *
+ * @example
+ * ```ts
+ * mlpCorrect(mlp, test.x, test.y).filter(Boolean).length; // how many digits it reads right
+ * ```
+ */
+export function mlpCorrect(model: MLP, x: Float32Array, y: Int32Array): boolean[] {
+  const inputs = model.sizes[0];
+  const right = new Array<boolean>(y.length);
+  for (let start = 0; start < y.length; start += 500) {
+    const end = Math.min(start + 500, y.length);
+    const predicted = tf.tidy(() =>
+      model.forward(tf.tensor2d(x.subarray(start * inputs, end * inputs), [end - start, inputs]))
+        .argMax(1).dataSync()
+    );
+    for (let i = start; i < end; i++) right[i] = predicted[i - start] === y[i];
+  }
+  return right;
+}
+
+/**
  * Accuracy of the model on `x`, `y` (batches of 500).
  *
  * @example
@@ -175,15 +198,5 @@ export function trainMlp(
  * ```
  */
 export function mlpAccuracy(model: MLP, x: Float32Array, y: Int32Array): number {
-  const inputs = model.sizes[0];
-  let correct = 0;
-  for (let start = 0; start < y.length; start += 500) {
-    const end = Math.min(start + 500, y.length);
-    const predicted = tf.tidy(() =>
-      model.forward(tf.tensor2d(x.subarray(start * inputs, end * inputs), [end - start, inputs]))
-        .argMax(1).dataSync()
-    );
-    for (let i = start; i < end; i++) if (predicted[i - start] === y[i]) correct++;
-  }
-  return correct / y.length;
+  return mlpCorrect(model, x, y).filter(Boolean).length / y.length;
 }
