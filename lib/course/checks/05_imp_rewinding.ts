@@ -183,11 +183,11 @@ export default defineChecks([
     run: async ({ student, fx }) => {
       await initTf();
       // Big enough that the tensors, not the file header, decide which format is smaller, and
-      // that a fixed answer lands in a size's window (at most ~900 bytes of tens of KB, three
+      // that a fixed answer lands in a size's window (at most ~1 KB of 20-180 KB, three
       // sizes) with probability below 1e-3.
       const recipe = {
         recipe: "mlp" as const,
-        sizes: [fx.int(60, 120), fx.int(30, 60), fx.int(5, 10)],
+        sizes: [fx.int(100, 300), fx.int(50, 150), fx.int(5, 20)],
         seed: fx.int(1, 100_000),
       };
       const masks = randomMasks(fx, recipe.sizes, fx.real(0.6, 0.75, 2));

@@ -311,12 +311,18 @@ export default defineChecks([
       const n = fx.int(20, 40);
       const counts = Array.from({ length: n }, () => (fx.int(0, 2) === 0 ? 0 : fx.int(1, 6)));
       const minCount = fx.int(2, 4);
-      counts[fx.int(0, n - 1)] = minCount; // exactly minCount: kept
       // Three special tokens the corpus never produced (kept all the same) and one it did
       // (kept once): ignoring the special ids fails unless another run drew the same three.
       const specials = fx.sample(n, 4);
       for (const id of specials.slice(0, 3)) counts[id] = 0;
       counts[specials[3]] = minCount + 1;
+      // One ordinary token exactly at minCount (kept) and one just below (dropped): any other
+      // minCount judges one of them differently.
+      const ordinary = fx.shuffled(
+        counts.map((_, id) => id).filter((id) => !specials.includes(id)),
+      );
+      counts[ordinary[0]] = minCount;
+      counts[ordinary[1]] = minCount - 1;
       const keep = (min: number) => tokensToKeep(counts, specials, min);
       const objects: Record<string, Recipe> = { counts: typed("Uint32Array", counts) };
       const shuffledSpecials = fx.shuffled(specials);
