@@ -153,6 +153,8 @@ export default defineChecks([
     points: 4,
     title: "Ablation importance with batched head masks",
     uses: ["ablationImportance"],
+    // Float scores of a random model within 1e-5: a fixed answer cannot match. Batching the
+    // head masks (the number of forward passes) is secondary.
     run: async ({ student, fx }) => {
       const objects = setting(fx);
       const layers = objects.model.recipe === "distilbert" ? objects.model.config.n_layers! : 0;
@@ -188,6 +190,7 @@ export default defineChecks([
     points: 3,
     title: "Entropy importance over real keys",
     uses: ["entropyImportance"],
+    // Float scores of a random model within 1e-4: a fixed answer cannot match.
     run: ({ student, fx }) =>
       compareScores(
         student,
@@ -213,9 +216,11 @@ export default defineChecks([
     points: 1,
     title: "Rank heads",
     uses: ["rankHeads"],
+    // 4-16 distinct scores drawn from 1000 values, in random order: a fixed ranking (which
+    // carries the scores) matches with probability ~0.
     run: async ({ student, fx }) => {
       const [layers, heads] = [fx.int(2, 4), fx.int(2, 4)];
-      const values = fx.shuffled(Array.from({ length: layers * heads }, (_, i) => (i + 1) / 100));
+      const values = fx.shuffled(fx.sample(1000, layers * heads).map((k) => (k + 1) / 1000));
       const scores = Array.from(
         { length: layers },
         (_, l) => values.slice(l * heads, (l + 1) * heads),
@@ -243,6 +248,8 @@ export default defineChecks([
     points: 2,
     title: "Spearman correlation between rankings",
     uses: ["spearmanCorrelation"],
+    // Three random pairs (4-8 values, one with ties): a fixed answer matches all three with
+    // probability ~0.
     run: async ({ student, fx }) => {
       const cases = Array.from({ length: 3 }, (_, k) => {
         const n = fx.int(4, 8);
