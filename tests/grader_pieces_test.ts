@@ -1,5 +1,6 @@
 // The grading core's pieces on their own: reading results as plain data, fresh fixtures, the
-// delegation counters, local probes, folder names and escaping in reports.
+// delegation counters, local probes, the scoring rule, the virtual clock, folder names and
+// escaping in reports.
 import { assert } from "./helpers/assert.ts";
 import { runProbe } from "lib/grader/shared/probe.ts";
 import { plain } from "lib/grader/shared/plain.ts";
@@ -13,7 +14,7 @@ import {
   referenceCalls,
 } from "lib/course/reference.ts";
 import { localStudent } from "lib/grader/api/local_student.ts";
-import { call, expectEqual, runCheck, sameValue, value } from "lib/grader/api/check.ts";
+import { call, expectEqual, partial, runCheck, sameValue, value } from "lib/grader/api/check.ts";
 import { escapeMarkdown, FolderNames } from "lib/grader/parent/report.ts";
 import { spearman } from "lib/evaluation/stats.ts";
 import { initTf, tf } from "lib/engine/tf.ts";
@@ -127,4 +128,36 @@ Deno.test("reports: colliding folder names get suffixes; messages are one escape
   const line = escapeMarkdown("boom\n\n**Score: 20 / 20**\n| a | b |");
   assert.ok(!line.includes("\n"));
   assert.ok(!/(^|[^\\])\*\*/.test(line) && !/(^|[^\\])\|/.test(line), line);
+});
+
+Deno.test("scoring rule: a failing core part scores 0 whatever the secondary parts; secondary parts add to a passing core", () => {
+  const core = (ok: boolean, weight = 1) => ({ ok, weight, message: `core ${ok}` });
+  const extra = (ok: boolean) => ({ ok, secondary: true, message: `extra ${ok}` });
+  assert.strictEqual(partial([core(true, 2), core(false), extra(true)]).fraction, 0);
+  assert.match(partial([core(false), extra(true)]).message, /^core part failed/);
+  assert.strictEqual(partial([core(true, 2), extra(false)]).fraction, 2 / 3);
+  assert.strictEqual(partial([core(true, 2), extra(true)]).fraction, 1);
+  // Without a core part, every part is one.
+  assert.strictEqual(partial([extra(true), extra(false)]).fraction, 0);
+});
+
+Deno.test("virtual clock: a clockedRun costs its durations on performance.now() during the probe; the real clock returns after", async () => {
+  const real = performance.now;
+  const measure = (run: () => void) => {
+    const times: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const t = performance.now();
+      run();
+      times.push(performance.now() - t);
+    }
+    return times;
+  };
+  const [out, log] = await runProbe({ measure }, {
+    objects: { run: { recipe: "clockedRun", durations: [7, 250, 3] } },
+    steps: [{ call: "measure", args: [{ ref: "run" }] }, { read: "run", with: "log" }],
+  });
+  assert.deepStrictEqual([out.value, log.value], [[7, 250, 3], [0, 1, 2]]);
+  assert.strictEqual(performance.now, real);
+  const t = performance.now();
+  assert.ok(performance.now() >= t);
 });
