@@ -1,7 +1,8 @@
 // Nothing input-independent scores: for every TODO of every course notebook, the solution is
 // recorded on a fresh seed, then mutants generated from it (run S0's values as constants,
-// values memorised wherever the input never changes, each argument ignored in turn) face
-// three other fresh seeds and must score 0 every time, while the solution scores full marks.
+// each function's first answer for every call, values memorised wherever the input never
+// changes, each argument ignored in turn) face three other fresh seeds and must score 0 every
+// time, while the solution scores full marks.
 // Runs in this process on the solutions' TODO cells (as the in-notebook check() does).
 import { join } from "node:path";
 import { assert } from "./helpers/assert.ts";

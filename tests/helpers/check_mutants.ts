@@ -3,6 +3,7 @@
 // (seed S0); each mutant then faces a run with another seed:
 // - "constant": every call returns what the solution returned for the same call of run S0
 //   (a value memorised from one run; a function that changes its inputs changes nothing);
+// - "one value": every call of a function returns the solution's first answer of run S0;
 // - "memorised": a call whose inputs are the same in every run (a fixed config, the printed
 //   example) gets the right answer, every other call run S0's value;
 // - "ignores <f> argument <i>": f always sees its first run-S0 call's argument i (plain data
@@ -92,7 +93,7 @@ const isRef = (a: Arg): a is { ref: string; field?: string } =>
 function partly(
   base: Student,
   keep: (probe: Probe, p: number, s: number) => boolean,
-  answer: (p: number, s: number) => StepOutcome,
+  answer: (p: number, s: number, step: Step) => StepOutcome,
 ): Student & { changed(): boolean } {
   let count = 0;
   return {
@@ -109,7 +110,7 @@ function partly(
         steps: probe.steps.filter((_, i) => run[i]),
       });
       let k = 0;
-      return probe.steps.map((_, i) => (run[i] ? outcomes[k++] : answer(p, i)));
+      return probe.steps.map((step, i) => (run[i] ? outcomes[k++] : answer(p, i, step)));
     },
   };
 }
@@ -151,6 +152,14 @@ function recipeTree(probe: Probe, name: string): unknown {
  * ```
  */
 export function mutantsOf(s0: Recording): Mutant[] {
+  const firstAnswer = new Map<string, StepOutcome>();
+  s0.probes.forEach((probe, p) =>
+    probe.steps.forEach((step, i) => {
+      if (isCall(step) && !firstAnswer.has(step.call)) {
+        firstAnswer.set(step.call, s0.outcomes[p][i]);
+      }
+    })
+  );
   const fixed = new Set(
     s0.probes.flatMap((probe) => probe.steps.map((step) => callInputs(probe, step))),
   );
@@ -158,6 +167,16 @@ export function mutantsOf(s0: Recording): Mutant[] {
     {
       name: "constant (run S0's values)",
       student: (solution) => partly(solution, () => false, (p, s) => memorisedOutcome(s0, p, s)),
+    },
+    {
+      name: "one value (each function's first answer of run S0, for every call)",
+      student: (solution) =>
+        partly(
+          solution,
+          () => false,
+          (_p, _s, step) =>
+            structuredClone(firstAnswer.get(isCall(step) ? step.call : "") ?? { value: null }),
+        ),
     },
     {
       name: "memorised (right on inputs that never change, run S0's values elsewhere)",
