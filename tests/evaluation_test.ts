@@ -50,6 +50,8 @@ Deno.test("batched predictions equal one-at-a-time predictions, in input order",
     (await Deno.stat(join(TINY, "model", "model.safetensors"))).size / 1e6,
   );
   assert.ok(report.latencyP50Ms > 0 && report.latencyP95Ms >= report.latencyP50Ms);
+  assert.strictEqual(report.latencyTimesMs.length, 3);
+  assert.strictEqual(report.latencyP50Ms, quantile(report.latencyTimesMs, 0.5));
   model.dispose();
 });
 
@@ -92,6 +94,7 @@ Deno.test("the main job prints a table, and --json one object, for a user's file
   assert.strictEqual(json.code, 0, json.err);
   const figures = JSON.parse(json.out);
   assert.strictEqual(figures.examples, 2);
+  assert.ok(!("latencyTimesMs" in figures), "the JSON leaves the timed runs out");
   for (
     const key of [
       "accuracy",

@@ -57,11 +57,13 @@ try {
       await predict.release();
     }
   }
+  // The figures, without the list of timed runs (their percentiles are in the report).
+  const { latencyTimesMs: _, ...summary } = report;
   const figures = {
     model: name,
     data: source,
     backend,
-    ...report,
+    ...summary,
     ...(args.predictions ? { predictions: args.predictions } : {}),
   };
   if (args.json) {

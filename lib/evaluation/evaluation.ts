@@ -14,6 +14,8 @@ export interface EvaluationReport {
   accuracy: number;
   latencyP50Ms: number;
   latencyP95Ms: number;
+  /** Every timed single-example run, in order (ms): for intervals of latency ratios. */
+  latencyTimesMs: number[];
   throughputPerSecond: number;
   parameters: number;
   inMemoryMB: number;
@@ -104,6 +106,7 @@ export const evaluateClassifier = courseReference(
       accuracy: accuracyOf(probabilities, data.map((d) => d.label)),
       latencyP50Ms: quantile(latencies, 0.5),
       latencyP95Ms: quantile(latencies, 0.95),
+      latencyTimesMs: latencies,
       throughputPerSecond: texts.length / seconds,
       parameters,
       inMemoryMB: [...model.params.values()].reduce((n, p) => n + p.size * bytesOf(p.dtype), 0) /
