@@ -1,6 +1,6 @@
 // The course's splits: train, selection and test parts are disjoint and cover what they should,
 // with SST-2 (tiny TSV files written to a temporary folder as the mirror) and without it (the
-// shipped product reviews).
+// shipped product reviews); every notebook that reads sentences takes them from the splits.
 import { join } from "node:path";
 import { assert } from "./helpers/assert.ts";
 import {
@@ -11,7 +11,8 @@ import {
   splitSst2,
 } from "lib/data/splits.ts";
 import { readLabelledFile } from "lib/data/labelled_file.ts";
-import { REVIEWS_CSV } from "lib/io/paths.ts";
+import { PROJECT_ROOT, REVIEWS_CSV } from "lib/io/paths.ts";
+import { readNotebook, sourceOf } from "lib/notebook/ipynb.ts";
 
 /** SST-2-like data: whole sentences and phrases cut from them, as GLUE's train set has. */
 const TRAIN = [
@@ -152,4 +153,24 @@ Deno.test("without SST-2: the product reviews split into disjoint train / select
 Deno.test("an even sample takes every k-th item", () => {
   assert.deepStrictEqual(evenSample([0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 3), [0, 3, 6]);
   assert.deepStrictEqual(evenSample([1, 2], 5), [1, 2]);
+});
+
+Deno.test("every notebook that reads sentences takes them from loadSplits, never straight from a file", async () => {
+  const dir = join(PROJECT_ROOT, "solutions");
+  const names = [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.endsWith(".ipynb"));
+  const direct: string[] = [];
+  const users: string[] = [];
+  for (const name of names.sort()) {
+    const nb = await readNotebook(join(dir, name));
+    const code = nb.cells.filter((c) => c.cell_type === "code").map(sourceOf).join("\n");
+    if (/\bloadSst2\(|readLabelledFile\(\s*REVIEWS_CSV/.test(code)) direct.push(name);
+    if (/\bloadSplits\(/.test(code)) users.push(name);
+  }
+  assert.deepStrictEqual(direct, [], "notebooks that read SST-2 or the reviews without the splits");
+  // 01 reads no sentences and 05 uses MNIST's own train/test split.
+  assert.deepStrictEqual(
+    users,
+    names.filter((n) => !/^0[15]_/.test(n)).sort(),
+    "notebooks on the course's splits",
+  );
 });
