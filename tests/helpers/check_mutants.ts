@@ -4,6 +4,8 @@
 // - "constant": every call returns what the solution returned for the same call of run S0
 //   (a value memorised from one run; a function that changes its inputs changes nothing);
 // - "one value": every call of a function returns the solution's first answer of run S0;
+// - "printed example": every call of a function returns the solution's answer on the
+//   notebook's example (when one is given);
 // - "memorised": a call whose inputs are the same in every run (a fixed config, the printed
 //   example) gets the right answer, every other call run S0's value;
 // - "ignores <f> argument <i>": f always sees its first run-S0 call's argument i (plain data
@@ -144,22 +146,17 @@ function recipeTree(probe: Probe, name: string): unknown {
 }
 
 /**
- * The three kinds of mutants of one check, from run S0's recording.
+ * The mutants of one check, from run S0's recording (and the solution's answers on the
+ * notebook's printed example, when given).
  *
  * @example
  * ```ts
  * for (const m of mutantsOf(recording)) await runCheck(check, { student: m.student(solution), fx });
  * ```
  */
-export function mutantsOf(s0: Recording): Mutant[] {
-  const firstAnswer = new Map<string, StepOutcome>();
-  s0.probes.forEach((probe, p) =>
-    probe.steps.forEach((step, i) => {
-      if (isCall(step) && !firstAnswer.has(step.call)) {
-        firstAnswer.set(step.call, s0.outcomes[p][i]);
-      }
-    })
-  );
+export function mutantsOf(s0: Recording, example?: Recording): Mutant[] {
+  const firstAnswer = firstAnswers(s0);
+  const exampleAnswer = example ? firstAnswers(example) : undefined;
   const fixed = new Set(
     s0.probes.flatMap((probe) => probe.steps.map((step) => callInputs(probe, step))),
   );
@@ -178,6 +175,18 @@ export function mutantsOf(s0: Recording): Mutant[] {
             structuredClone(firstAnswer.get(isCall(step) ? step.call : "") ?? { value: null }),
         ),
     },
+    ...(exampleAnswer
+      ? [{
+        name: "printed example (each function's answer on the notebook's example, for every call)",
+        student: (solution: Student) =>
+          partly(
+            solution,
+            () => false,
+            (_p, _s, step) =>
+              structuredClone(exampleAnswer.get(isCall(step) ? step.call : "") ?? { value: null }),
+          ),
+      }]
+      : []),
     {
       name: "memorised (right on inputs that never change, run S0's values elsewhere)",
       student: (solution) =>
@@ -207,6 +216,17 @@ export function mutantsOf(s0: Recording): Mutant[] {
     });
   }
   return mutants;
+}
+
+/** Each function's first outcome in a recording. */
+function firstAnswers(recording: Recording): Map<string, StepOutcome> {
+  const answers = new Map<string, StepOutcome>();
+  recording.probes.forEach((probe, p) =>
+    probe.steps.forEach((step, i) => {
+      if (isCall(step) && !answers.has(step.call)) answers.set(step.call, recording.outcomes[p][i]);
+    })
+  );
+  return answers;
 }
 
 /** `name` always gets `fixedArg` (from run S0's probe `p0`) as argument `i`. */

@@ -64,8 +64,8 @@ export default defineChecks([
     points: 3,
     title: "Global L1 unstructured pruning (compounding)",
     uses: ["pruneGlobalL1"],
-    // Masks of a random 60-250 weight MLP at one of 11 amounts: a fixed answer (no pruning,
-    // or another amount) cannot match. Leaving biases unmasked is secondary.
+    // Masks of a random 48-192 weight MLP after two steps of different amounts: a fixed answer
+    // (no pruning, or another amount) cannot match. Leaving biases unmasked is secondary.
     run: async ({ student, fx }) => {
       await initTf();
       const recipe: Recipe & { sizes: number[] } = {
@@ -73,12 +73,14 @@ export default defineChecks([
         sizes: [fx.int(6, 12), fx.int(6, 12), fx.int(2, 4)],
         seed: fx.int(1, 100_000),
       };
-      const amount = Number((0.1 + 0.05 * fx.int(0, 10)).toFixed(2));
+      // Two steps of different amounts, 0.15 or more apart (at least 7 weights of 48 or more):
+      // an answer that ignores the amount fails one of them.
+      const [amount, next] = fx.sample(4, 2).map((k) => [0.2, 0.35, 0.5, 0.65][k]);
       const [once, twice] = await withObjects({ m: recipe }, (o) => {
         const m = o.get("m") as MLP;
         globalMagnitudePrune(m, m.weightNames(), amount);
         const first = mlpState(m) as MlpState;
-        globalMagnitudePrune(m, m.weightNames(), amount);
+        globalMagnitudePrune(m, m.weightNames(), next);
         return [first, mlpState(m) as MlpState];
       });
       const [c1, r1, c2, r2] = await student.probe({
@@ -86,12 +88,12 @@ export default defineChecks([
         steps: [
           { call: "pruneGlobalL1", args: [{ ref: "m" }, amount] },
           { read: "m", with: "mlp" },
-          { call: "pruneGlobalL1", args: [{ ref: "m" }, amount] },
+          { call: "pruneGlobalL1", args: [{ ref: "m" }, next] },
           { read: "m", with: "mlp" },
         ],
       });
       value(c1, `pruneGlobalL1(mlp, ${amount})`);
-      value(c2, `pruneGlobalL1(mlp, ${amount}) a second time`);
+      value(c2, `pruneGlobalL1(mlp, ${next}) next`);
       const got1 = r1.value as unknown as MlpState;
       const got2 = r2.value as unknown as MlpState;
       const biases = Object.keys(got2?.masks ?? {}).filter((n) => !n.endsWith(".weight"));
@@ -105,7 +107,7 @@ export default defineChecks([
         {
           ok: sameValue(maskValues(got2), maskValues(twice)),
           message:
-            `the second ${amount} step must take ${amount} of the weights still unpruned (compounding)`,
+            `the second step (${next}) must take ${next} of the weights still unpruned (compounding)`,
         },
         {
           ok: biases.length === 0,
@@ -256,11 +258,11 @@ export default defineChecks([
     points: 2,
     title: "Repeated pruning without retraining",
     uses: ["repeatedPruning"],
-    // Two random MLPs with different iteration counts (1-6) and amounts (11 values): a fixed
-    // table, or one that ignores the count or the amount, fails one of them.
+    // Two random MLPs with different iteration counts (1-6) and amounts (0.15 or more apart): a
+    // fixed table, or one that ignores the count or the amount, fails one of them.
     run: async ({ student, fx }) => {
       const counts = fx.sample(6, 2).map((k) => k + 1);
-      const amounts = fx.sample(11, 2).map((k) => Number((0.1 + 0.05 * k).toFixed(2)));
+      const amounts = fx.sample(5, 2).map((k) => [0.1, 0.25, 0.4, 0.55, 0.7][k]);
       const parts = [];
       for (let c = 0; c < 2; c++) {
         const recipe = mlpRecipe(fx);
@@ -317,80 +319,86 @@ export default defineChecks([
     points: 4,
     title: "One IMP iteration: prune, rewind to init, retrain",
     uses: ["impIteration"],
-    // Masks, rewound weights and one training step of a random MLP moved away from its
+    // Masks, rewound weights and one training step of random MLPs moved away from their
     // init: float states a fixed answer (one that does nothing) cannot match.
     run: async ({ student, fx }) => {
       await initTf();
-      const recipe = mlpRecipe(fx);
-      const amount = Number((0.1 + 0.05 * fx.int(0, 10)).toFixed(2));
-      const objects: Record<string, Recipe> = {
-        m: recipe,
-        init: { recipe: "mlpSnapshot", of: "m" },
-        // Move away from init, as training would: the mask must come from these weights.
-        moved: { recipe: "mlpPerturb", of: "m", std: 0.5, seed: fx.int(1, 10_000) },
-        prune: { recipe: "magnitudePrune" },
-        train: {
-          recipe: "adamStep",
-          lr: 0.1,
-          inputs: [Array.from({ length: recipe.sizes[0] }, () => fx.real(-1, 1))],
-        },
-      };
-      const want = await withObjects(objects, (o) => {
-        const m = o.get("m") as MLP;
-        globalMagnitudePrune(m, m.weightNames(), amount);
-        m.restore(o.get("init") as Map<string, Float32Array>);
-        (o.get("train") as (m: MLP) => void)(m);
-        return mlpState(m) as MlpState;
-      });
-      const wantAtTrain = await withObjects(objects, (o) => {
-        const m = o.get("m") as MLP;
-        globalMagnitudePrune(m, m.weightNames(), amount);
-        m.restore(o.get("init") as Map<string, Float32Array>);
-        return mlpState(m) as MlpState;
-      });
-      const [out, after, log] = await student.probe({
-        objects,
-        steps: [
-          {
-            call: "impIteration",
-            args: [{ ref: "m" }, { ref: "init" }, amount, { ref: "train" }, { ref: "prune" }],
+      // Two MLPs pruned by different amounts, 0.15 or more apart (at least 2 of 18 or more
+      // weights): an answer that ignores the amount fails one of them.
+      const amounts = fx.sample(4, 2).map((k) => [0.2, 0.35, 0.5, 0.65][k]);
+      const parts = [];
+      for (const amount of amounts) {
+        const recipe = mlpRecipe(fx);
+        const objects: Record<string, Recipe> = {
+          m: recipe,
+          init: { recipe: "mlpSnapshot", of: "m" },
+          // Move away from init, as training would: the mask must come from these weights.
+          moved: { recipe: "mlpPerturb", of: "m", std: 0.5, seed: fx.int(1, 10_000) },
+          prune: { recipe: "magnitudePrune" },
+          train: {
+            recipe: "adamStep",
+            lr: 0.1,
+            inputs: [Array.from({ length: recipe.sizes[0] }, () => fx.real(-1, 1))],
           },
-          { read: "m", with: "mlp" },
-          { read: "train", with: "log" },
-        ],
-      });
-      value(out, `impIteration(mlp, init, ${amount}, train)`);
-      const got = after.value as unknown as MlpState;
-      const atTrain = ((log.value ?? []) as Plain[])[0] as unknown as MlpState | undefined;
-      const sameMasks = sameValue(maskValues(got), maskValues(want));
-      // Surviving weights only: a pruned weight may be kept or zeroed, the mask hides it.
-      const close = (a: MlpState | undefined, b: MlpState) =>
-        Object.entries(b.params).every(([name, p]) => {
-          const q = (a?.params?.[name] as { tensor?: { values: number[] } })?.tensor?.values;
-          const r = (p as { tensor: { values: number[] } }).tensor.values;
-          const mask = (b.masks[name] as { tensor?: { values: number[] } })?.tensor?.values;
-          return q?.length === r.length &&
-            r.every((v, i) => mask?.[i] === 0 || Math.abs(v - q[i]) <= 1e-5);
+        };
+        const want = await withObjects(objects, (o) => {
+          const m = o.get("m") as MLP;
+          globalMagnitudePrune(m, m.weightNames(), amount);
+          m.restore(o.get("init") as Map<string, Float32Array>);
+          (o.get("train") as (m: MLP) => void)(m);
+          return mlpState(m) as MlpState;
         });
-      return partial([
-        {
-          ok: sameMasks,
-          message:
-            `masks: ${amount} of the weights pruned by the magnitude of the trained weights (not the initial ones)`,
-        },
-        {
-          ok: atTrain !== undefined && close(atTrain, wantAtTrain),
-          weight: 2,
-          message: atTrain === undefined
-            ? "train(model) was never called"
-            : "when train(model) starts, every weight must equal its initial value (rewind), with the new masks",
-        },
-        {
-          ok: close(got, want),
-          message:
-            "after train(model) the weights differ from the reference (keep the masks, train once)",
-        },
-      ]);
+        const wantAtTrain = await withObjects(objects, (o) => {
+          const m = o.get("m") as MLP;
+          globalMagnitudePrune(m, m.weightNames(), amount);
+          m.restore(o.get("init") as Map<string, Float32Array>);
+          return mlpState(m) as MlpState;
+        });
+        const [out, after, log] = await student.probe({
+          objects,
+          steps: [
+            {
+              call: "impIteration",
+              args: [{ ref: "m" }, { ref: "init" }, amount, { ref: "train" }, { ref: "prune" }],
+            },
+            { read: "m", with: "mlp" },
+            { read: "train", with: "log" },
+          ],
+        });
+        value(out, `impIteration(mlp, init, ${amount}, train)`);
+        const got = after.value as unknown as MlpState;
+        const atTrain = ((log.value ?? []) as Plain[])[0] as unknown as MlpState | undefined;
+        const sameMasks = sameValue(maskValues(got), maskValues(want));
+        // Surviving weights only: a pruned weight may be kept or zeroed, the mask hides it.
+        const close = (a: MlpState | undefined, b: MlpState) =>
+          Object.entries(b.params).every(([name, p]) => {
+            const q = (a?.params?.[name] as { tensor?: { values: number[] } })?.tensor?.values;
+            const r = (p as { tensor: { values: number[] } }).tensor.values;
+            const mask = (b.masks[name] as { tensor?: { values: number[] } })?.tensor?.values;
+            return q?.length === r.length &&
+              r.every((v, i) => mask?.[i] === 0 || Math.abs(v - q[i]) <= 1e-5);
+          });
+        parts.push(
+          {
+            ok: sameMasks,
+            message:
+              `masks: ${amount} of the weights pruned by the magnitude of the trained weights (not the initial ones)`,
+          },
+          {
+            ok: atTrain !== undefined && close(atTrain, wantAtTrain),
+            weight: 2,
+            message: atTrain === undefined
+              ? "train(model) was never called"
+              : "when train(model) starts, every weight must equal its initial value (rewind), with the new masks",
+          },
+          {
+            ok: close(got, want),
+            message:
+              "after train(model) the weights differ from the reference (keep the masks, train once)",
+          },
+        );
+      }
+      return partial(parts);
     },
   },
 ]);
