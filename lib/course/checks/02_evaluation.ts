@@ -120,60 +120,62 @@ export default defineChecks([
     uses: ["measureLatency"],
     // run() costs known, different virtual durations (slow warm-ups, then 8-20 timed calls of
     // 2-60 ms): the mean, p50 and p95 per batch and per example are exact; a fixed answer
-    // matches them with probability far below 1e-3. Ignoring the options (1-5 warm-ups, 8-20
-    // repeats, batch 2-20) passes with probability 1/(5·13·19) < 1e-3.
+    // matches them with probability far below 1e-3. Two runs with different warm-up counts,
+    // repeats and batch sizes: an answer that ignores the options fails one of them.
     run: async ({ student, fx }) => {
-      const warmup = fx.int(1, 5);
-      const repeats = fx.int(8, 20);
-      const batchSize = fx.int(2, 20);
-      const timed = Array.from({ length: repeats }, () => fx.int(2, 60));
-      const durations = [...Array.from({ length: warmup }, () => fx.int(300, 500)), ...timed];
-      const [out, log] = await student.probe({
-        objects: { run: { recipe: "clockedRun", durations } },
-        steps: [
+      const warmups = fx.sample(5, 2).map((k) => k + 1);
+      const repeatCounts = fx.sample(13, 2).map((k) => k + 8);
+      const batchSizes = fx.sample(19, 2).map((k) => k + 2);
+      const parts = [];
+      for (let c = 0; c < 2; c++) {
+        const [warmup, repeats, batchSize] = [warmups[c], repeatCounts[c], batchSizes[c]];
+        const timed = Array.from({ length: repeats }, () => fx.int(2, 60));
+        const durations = [...Array.from({ length: warmup }, () => fx.int(300, 500)), ...timed];
+        const [out, log] = await student.probe({
+          objects: { run: { recipe: "clockedRun", durations } },
+          steps: [
+            {
+              call: "measureLatency",
+              args: [{ ref: "run" }, { warmup, repeats, batchSize }],
+            },
+            { read: "run", with: "log" },
+          ],
+        });
+        const what =
+          `measureLatency(run, { warmup: ${warmup}, repeats: ${repeats}, batchSize: ${batchSize} })`;
+        const got = value(out, what) as Record<string, Record<string, Plain>>;
+        const calls = (log.value as Plain[]).length;
+        if (!got?.perBatch || !got?.perExample) {
+          return fail(`expected { perBatch, perExample }, got ${show(got)}`);
+        }
+        const mean = timed.reduce((a, b) => a + b, 0) / repeats;
+        const want = { mean, p50: quantile(timed, 0.5), p95: quantile(timed, 0.95) };
+        const close = (v: Plain, w: number) =>
+          typeof v === "number" && Math.abs(v - w) <= 1e-9 * Math.max(1, w);
+        const stat = (k: "mean" | "p50" | "p95", scale: number, where: string) => ({
+          ok: close(got[where]?.[k], want[k] / scale),
+          message: `${what}: ${where}.${k}: expected ${show(want[k] / scale)} ms, got ${
+            show(got[where]?.[k])
+          }`,
+        });
+        parts.push(
           {
-            call: "measureLatency",
-            args: [{ ref: "run" }, { warmup, repeats, batchSize }],
+            ok: calls === warmup + repeats,
+            message: `${what}: run() should be called warmup + repeats = ${
+              warmup + repeats
+            } times, was called ${calls}`,
           },
-          { read: "run", with: "log" },
-        ],
-      });
-      const what =
-        `measureLatency(run, { warmup: ${warmup}, repeats: ${repeats}, batchSize: ${batchSize} })`;
-      const got = value(out, what) as Record<string, Record<string, Plain>>;
-      const calls = (log.value as Plain[]).length;
-      if (!got?.perBatch || !got?.perExample) {
-        return fail(`expected { perBatch, perExample }, got ${show(got)}`);
-      }
-      const mean = timed.reduce((a, b) => a + b, 0) / repeats;
-      const want = { mean, p50: quantile(timed, 0.5), p95: quantile(timed, 0.95) };
-      const close = (v: Plain, w: number) =>
-        typeof v === "number" && Math.abs(v - w) <= 1e-9 * Math.max(1, w);
-      const stat = (k: "mean" | "p50" | "p95", scale: number, where: string) => ({
-        ok: close(got[where]?.[k], want[k] / scale),
-        message: `${where}.${k}: expected ${show(want[k] / scale)} ms, got ${
-          show(got[where]?.[k])
-        }`,
-      });
-      return partial([
-        {
-          ok: calls === warmup + repeats,
-          message: `run() should be called warmup + repeats = ${
-            warmup + repeats
-          } times, was called ${calls}`,
-        },
-        ...(["mean", "p50", "p95"] as const).map((k) => stat(k, 1, "perBatch")),
-        ...(["mean", "p50", "p95"] as const).map((k) => stat(k, batchSize, "perExample")),
-      ].map((p, i) =>
-        i === 1
-          ? {
-            ...p,
-            message: `${p.message} (timed calls took ${
+          {
+            ...stat("mean", 1, "perBatch"),
+            message: `${stat("mean", 1, "perBatch").message} (timed calls took ${
               show(timed)
             } ms on performance.now(); the ${warmup} warm-up calls stay out)`,
-          }
-          : p
-      ));
+          },
+          ...(["p50", "p95"] as const).map((k) => stat(k, 1, "perBatch")),
+          ...(["mean", "p50", "p95"] as const).map((k) => stat(k, batchSize, "perExample")),
+        );
+      }
+      return partial(parts);
     },
   },
   {
