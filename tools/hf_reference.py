@@ -1,6 +1,6 @@
 """Golden outputs of Hugging Face transformers for model folders this project saves.
 
-Developer tool (never run by the README's commands, set-up or tests). Three commands:
+Developer tool (never run by the README's commands, set-up or tests). Four commands:
 
 - base OUT: a random tiny DistilBertForSequenceClassification (2 layers x 4 heads, dim 16,
   FFN 32, 24 positions) with a WordPiece tokenizer of 77 tokens, saved by transformers as
@@ -12,7 +12,10 @@ Developer tool (never run by the README's commands, set-up or tests). Three comm
   tests/hf_interop_test.ts compares the engine with every such file.
 - compare FOLDER PREDICTIONS.csv: runs pipeline("sentiment-analysis", FOLDER, truncation=True)
   on the `sentence` column of a CSV written by `deno task evaluate --predictions` and prints
-  the largest |p_positive(HF) - p_positive(ours)| and the warnings.
+  the largest |p_positive(HF) - p_positive(ours)|, the warnings, and the pipeline's speed
+  (examples/s in batches, median ms of one text; torch on one thread).
+- speed FOLDER... [--data data/reviews.csv]: the pipeline's speed on each folder that loads, in
+  rounds that take every folder in turn; one Markdown table row per folder (medians).
 
 Usage (a venv with torch and transformers from PyPI; any 4.x or 5.x):
     python3 -m venv /tmp/hf && /tmp/hf/bin/pip install torch transformers
@@ -26,7 +29,9 @@ import csv
 import io
 import json
 import logging
+import statistics
 import sys
+import time
 import warnings
 from pathlib import Path
 
@@ -149,15 +154,24 @@ def run_sentences(folder: Path, sentences: list[str]) -> dict:
     }
 
 
-def compare(folder: Path, predictions: Path, batch_size: int) -> None:
-    """Largest |p_positive| difference between HF's pipeline and a predictions CSV."""
+def compare(folder: Path, predictions: Path, batch_size: int, repeats: int) -> None:
+    """Largest |p_positive| difference between HF's pipeline and a predictions CSV; its speed."""
     with predictions.open(newline="") as f:
         rows = list(csv.DictReader(f))
     with capture() as seen:
         classify = transformers.pipeline(
             "sentiment-analysis", model=str(folder), truncation=True, top_k=None, device="cpu"
         )
-        outputs = classify([r["sentence"] for r in rows], batch_size=batch_size)
+        texts = [r["sentence"] for r in rows]
+        classify(texts[:batch_size], batch_size=batch_size)  # warm-up
+        started = time.perf_counter()
+        outputs = classify(texts, batch_size=batch_size)
+        per_second = len(texts) / (time.perf_counter() - started)
+        single = []
+        for i in range(repeats):
+            t = time.perf_counter()
+            classify(texts[(i * 7) % len(texts)])
+            single.append(1000 * (time.perf_counter() - t))
     worst, where = 0.0, -1
     for i, (row, scores) in enumerate(zip(rows, outputs)):
         ours = float(row["p_positive"])
@@ -167,8 +181,40 @@ def compare(folder: Path, predictions: Path, batch_size: int) -> None:
     print(
         f"transformers {transformers.__version__} pipeline, {folder}: {len(rows)} rows, "
         f"model dtype {classify.model.dtype}, max |dp_positive| {worst:.3g} (row {where + 2}); "
-        f"warnings: {seen.messages() or 'none'}"
+        f"{per_second:.1f} examples/s (batch {batch_size}), p50 {statistics.median(single):.2f} ms "
+        f"(1 text, {torch.get_num_threads()} thread); warnings: {seen.messages() or 'none'}"
     )
+
+
+def speed(folders: list[Path], data: Path, rounds: int, repeats: int, batch_size: int) -> None:
+    """Pipeline speed of each folder that loads, rounds taking every folder in turn; medians."""
+    texts = read_sentences(data)
+    pipes = {}
+    for folder in folders:
+        try:
+            pipes[folder] = transformers.pipeline(
+                "sentiment-analysis", model=str(folder), truncation=True, device="cpu"
+            )
+        except Exception as e:  # noqa: BLE001 - a folder this version cannot load is a finding
+            print(f"{folder}: transformers {transformers.__version__} cannot load it: "
+                  f"{type(e).__name__}: {str(e).splitlines()[0]}")
+    results = {folder: ([], []) for folder in pipes}
+    for _ in range(rounds):
+        for folder, classify in pipes.items():
+            classify(texts[:batch_size], batch_size=batch_size)  # warm-up
+            started = time.perf_counter()
+            classify(texts, batch_size=batch_size)
+            results[folder][0].append(len(texts) / (time.perf_counter() - started))
+            single = []
+            for i in range(repeats):
+                t = time.perf_counter()
+                classify(texts[(i * 7) % len(texts)])
+                single.append(1000 * (time.perf_counter() - t))
+            results[folder][1].append(statistics.median(single))
+    for folder, (per_second, p50) in results.items():
+        print(f"| {folder.name} | transformers {transformers.__version__} (torch, "
+              f"{torch.get_num_threads()} thread) | {statistics.median(per_second):.1f} | "
+              f"{statistics.median(p50):.2f} |")
 
 
 def main() -> int:
@@ -184,6 +230,13 @@ def main() -> int:
     p.add_argument("folder", type=Path)
     p.add_argument("predictions", type=Path)
     p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--repeats", type=int, default=30, help="single-text runs for the p50 latency")
+    p = sub.add_parser("speed", help="pipeline speed of folders, interleaved rounds")
+    p.add_argument("folders", type=Path, nargs="+")
+    p.add_argument("--data", type=Path, default=Path("data/reviews.csv"))
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--repeats", type=int, default=30)
+    p.add_argument("--batch-size", type=int, default=32)
     args = parser.parse_args()
     transformers.logging.disable_progress_bar()
     torch.set_num_threads(1)
@@ -194,7 +247,10 @@ def main() -> int:
         sentences = read_sentences(args.sentences)
         loaded = [logits(folder, sentences) for folder in args.folders]
         return 0 if all(loaded) else 1
-    compare(args.folder, args.predictions, args.batch_size)
+    if args.command == "speed":
+        speed(args.folders, args.data, args.rounds, args.repeats, args.batch_size)
+        return 0
+    compare(args.folder, args.predictions, args.batch_size, args.repeats)
     return 0
 
 
