@@ -15,6 +15,7 @@ import {
   pointsRange,
   verdict,
 } from "lib/evaluation/comparison.ts";
+import { spearmanInterval } from "lib/evaluation/rank_interval.ts";
 import {
   latencyDifferenceInterval,
   latencyRatioInterval,
@@ -164,4 +165,25 @@ Deno.test("comparisons on the same sentences: right answers, difference in point
   assert.strictEqual(verdict(shown, "beats", "trails", "ties"), "ties");
   assert.strictEqual(verdict(c.difference, "beats", "trails", "ties"), "beats");
   assert.strictEqual(verdict({ ...shown, high: -0.001 }, "beats", "trails", "ties"), "trails");
+});
+
+Deno.test("Spearman intervals: exact for monotone rankings, wide for unrelated ones, deterministic", () => {
+  const a = [0.1, 0.5, 0.3, 0.9, 0.7, 0.2];
+  // Any resample of a monotone pair is monotone (repeated units tie in both): ρ = 1 always.
+  assert.deepStrictEqual(spearmanInterval(a, a.map((v) => 3 * v + 1)), {
+    estimate: 1,
+    low: 1,
+    high: 1,
+    confidence: 0.95,
+  });
+  const reversed = spearmanInterval(a, a.map((v) => -v));
+  assert.deepStrictEqual([reversed.estimate, reversed.low, reversed.high], [-1, -1, -1]);
+  // 40 units with unrelated scores: the interval contains 0 and is wide.
+  const u = Array.from({ length: 40 }, (_, i) => Math.sin(1.7 * i));
+  const v = Array.from({ length: 40 }, (_, i) => Math.cos(2.3 * i + 0.5));
+  const unrelated = spearmanInterval(u, v, { seed: 2 });
+  assert.ok(unrelated.low < 0 && unrelated.high > 0 && unrelated.high - unrelated.low > 0.3);
+  assert.ok(unrelated.low <= unrelated.estimate && unrelated.estimate <= unrelated.high);
+  assert.deepStrictEqual(spearmanInterval(u, v, { seed: 2 }), unrelated);
+  assert.throws(() => spearmanInterval([1, 2], [1, 2]), /≥ 3 units/);
 });

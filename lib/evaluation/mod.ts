@@ -11,4 +11,5 @@ export * from "./ort_classifier.ts";
 export * from "./paired_bootstrap.ts";
 export * from "./predict.ts";
 export * from "./predictions.ts";
+export * from "./rank_interval.ts";
 export * from "./stats.ts";
