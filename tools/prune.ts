@@ -2,7 +2,7 @@
 // model folder (config.json, model.safetensors, tokenizer files, README.md model card, and
 // onnx/ for onnxruntime and transformers.js). The folder appears only when everything worked.
 //
-//   deno task prune --model <name|folder> --out <folder>
+//   deno task prune --model <name|repo|folder|full> --out <folder>
 //     [--heads '<json plan>' | --heads-rate R [--importance ablation|entropy|gradient]]
 //     [--ffn-rate R [--ffn-importance taylor|weight-norm] [--ffn-scope layer|global]]
 //     [--calibration <tsv/csv>] [--vocab <text/tsv/csv file>] [--int8]
@@ -10,7 +10,7 @@
 import { parseArgs } from "node:util";
 import { basename, dirname, join, resolve } from "node:path";
 import { initTf } from "lib/engine/tf.ts";
-import { defaultModelName, loadModel } from "lib/model/loading.ts";
+import { defaultModelName, FULL_SIZE_MODEL, loadModel } from "lib/model/loading.ts";
 import { ffnDims, headCounts, remainingHeads } from "lib/model/config.ts";
 import type { DistilBertForSequenceClassification } from "lib/model/distilbert.ts";
 import { saveDistilBert } from "lib/model/io.ts";
@@ -257,7 +257,7 @@ function parseCommandLine(): Args {
     }
   }
   const args: Args = {
-    model: values.model ?? defaultModelName(),
+    model: values.model === "full" ? FULL_SIZE_MODEL : values.model ?? defaultModelName(),
     out: values.out,
     heads: values.heads === undefined ? undefined : parsePlan(values.heads),
     headsRate: rate("heads-rate", values["heads-rate"]),
