@@ -64,6 +64,11 @@ function model(): Promise<LoadedModel> {
 
 const TOKENIZER: Recipe = { recipe: "embedded", part: "tokenizer" };
 
+/** The greatest common divisor of two positive integers. */
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
+}
+
 /**
  * A random 1-3 layer classifier over the embedded tokenizer's vocabulary, its weights scaled
  * so that scores differ from text to text (neither all 0.5 nor all saturated).
@@ -256,21 +261,38 @@ export default defineChecks([
     uses: ["evaluateModel"],
     // A random model whose every forward pass costs `delay` (15-60) virtual ms on
     // performance.now(): latency and throughput are exact. Sizes depend on the random depth
-    // and FFN width (171 shapes), accuracy on random labels over 8-24 sentences: a fixed
-    // answer passes with probability below 1e-5.
+    // and FFN width (171 shapes), accuracy is k / n in lowest terms over 8-24 sentences: a
+    // fixed answer passes with probability below 1e-5.
     run: async ({ student, fx }) => {
       const { tokenizer } = await model();
       const delay = fx.int(15, 60);
       const recipe = randomClassifier(fx, tokenizer.vocabSize, delay);
-      // Two data sets of different sizes (8-24 sentences, random labels) and batch sizes: a
-      // run that ignores the data or the options fails one of them.
+      // Two data sets of different sizes (8-24 sentences) and batch sizes: a run that ignores
+      // the data or the options fails one of them. The labels make the accuracy k / n in
+      // lowest terms, so that no other data set of another size has the same accuracy.
       const sizes = fx.sample(17, 2).map((k) => k + 8);
       const batchSizes = fx.sample(5, 2).map((k) => k + 2);
       const parts = [];
       for (let c = 0; c < 2; c++) {
-        const data = Array.from({ length: sizes[c] }, () => ({
-          sentence: fx.pick(POOL).sentence,
-          label: fx.int(0, 1),
+        const sentences = Array.from({ length: sizes[c] }, () => fx.pick(POOL).sentence);
+        const predicted = await withObjects(
+          { m: { ...recipe, delayMs: 0 } },
+          (o) =>
+            predictProbabilities(
+              o.get("m") as DistilBertForSequenceClassification,
+              tokenizer,
+              sentences,
+            )
+              .map((p) => (p[1] > p[0] ? 1 : 0)),
+        );
+        const n = sentences.length;
+        const coprime = Array.from({ length: n - 1 }, (_, k) => k + 1).filter((k) =>
+          gcd(k, n) === 1
+        );
+        const right = new Set(fx.sample(n, fx.pick(coprime)));
+        const data = sentences.map((sentence, i) => ({
+          sentence,
+          label: right.has(i) ? predicted[i] : 1 - predicted[i],
         }));
         const batchSize = batchSizes[c];
         const want = await withObjects({ m: { ...recipe, delayMs: 0 } }, (o) => {
