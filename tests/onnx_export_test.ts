@@ -55,6 +55,11 @@ Deno.test("transformers.js, offline, classifies like our model from the exported
         pruneFfnNeurons(model, { "1": Array.from({ length: 192 }, (_, i) => 2 * i) });
       }
       await exportForTransformersJs(model, dir, join(root, variant));
+      // A complete folder: its card names the shapes it holds.
+      const card = await Deno.readTextFile(join(root, variant, "README.md"));
+      assert.match(card, new RegExp(`^# ${variant} \\(ONNX export\\)`));
+      const heads = variant === "pruned" ? "10 12 9 12 12 9" : "12 12 12 12 12 12";
+      assert.ok(card.includes(`| heads per layer | ${heads} (of 12) |`), card);
       const ours = tf.tidy(() => {
         const { inputIds, attentionMask } = tokenizer.encodeTensors(texts);
         return model.forward(inputIds, attentionMask).logits.arraySync() as number[][];

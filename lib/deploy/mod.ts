@@ -3,3 +3,4 @@ export * from "./onnx_export.ts";
 export * from "./quantize.ts";
 export * from "./sparse_storage.ts";
 export * from "./ort_tensors.ts";
+export * from "./onnx_folder_card.ts";

@@ -9,6 +9,7 @@ import { ffnDims, headCounts, headDim } from "../model/config.ts";
 import type { DistilBertForSequenceClassification } from "../model/distilbert.ts";
 import { writeConfig } from "../model/io.ts";
 import { copyTokenizerFiles } from "../data/tokenizer_files.ts";
+import { onnxFolderCard } from "./onnx_folder_card.ts";
 
 // deno-lint-ignore no-explicit-any
 const onnx = (onnxProto as any).onnx;
@@ -351,7 +352,7 @@ export function exportOnnx(
 
 /**
  * Writes a transformers.js model folder: config.json, tokenizer files copied from
- * `tokenizerDir`, and onnx/model.onnx.
+ * `tokenizerDir`, onnx/model.onnx and a model card (README.md).
  *
  * @example
  * ```ts
@@ -367,4 +368,5 @@ export async function exportForTransformersJs(
   await Deno.writeFile(join(dir, "onnx", "model.onnx"), exportOnnx(model));
   await writeConfig(model.config, dir);
   await copyTokenizerFiles(tokenizerDir, dir, model.config.max_position_embeddings);
+  await Deno.writeTextFile(join(dir, "README.md"), onnxFolderCard(model, dir, tokenizerDir));
 }
