@@ -66,7 +66,7 @@ Deno.test({
   name: haveConverted
     ? "the converted all-MiniLM-L6-v2 encoder equals the PyPI package's PyTorch outputs (1e-4)"
     : "the converted all-MiniLM-L6-v2 encoder equals its PyTorch outputs (skipped: no " +
-      "data/cache/converted/all-minilm-l6-v2; make it with tools/convert_bert.ts, see README)",
+      "data/cache/converted/all-minilm-l6-v2; make it with tools/convert_bert.ts, see docs/models.md)",
   ignore: !haveConverted,
   fn: async () => {
     const model = await loadDistilBert(CONVERTED);
