@@ -18,6 +18,7 @@ import { type Layout, LAYOUTS } from "lib/model/layout.ts";
 import type { ModelCardFacts } from "lib/model/model_card.ts";
 import { type LabelledSentence, loadSst2 } from "lib/data/sst2.ts";
 import { readLabelledFile } from "lib/data/labelled_file.ts";
+import { evenSample } from "lib/data/splits.ts";
 import type { TextTokenizer } from "lib/data/tokenizer.ts";
 import { accuracyOf, predictor } from "lib/evaluation/predict.ts";
 import { calibrationBatches, disposeBatches } from "lib/importance/calibration.ts";
@@ -28,7 +29,8 @@ import { taylorFfnImportance } from "lib/importance/taylor.ts";
 import { ffnWeightNormImportance } from "lib/importance/weight_norm.ts";
 import { pruneHeads, type PruningPlan } from "lib/prune/heads.ts";
 import { pruneFfnNeurons } from "lib/prune/ffn.ts";
-import { lowestPerLayer } from "lib/prune/plan.ts";
+import { lowestPerLayer, planFromMask } from "lib/prune/plan.ts";
+import { lowestHeadsMask } from "lib/prune/movement.ts";
 import { pruneVocabulary, usedTokenIds } from "lib/prune/vocabulary.ts";
 import { exportOnnx } from "lib/deploy/onnx_export.ts";
 import { exportOnnxInt8 } from "lib/deploy/quantize.ts";
@@ -109,9 +111,11 @@ async function main(): Promise<void> {
       const before = ffnDims(model.config).reduce((a, b) => a + b, 0);
       pruneFfnNeurons(
         model,
-        args.ffnScope === "layer"
-          ? lowestPerLayer(scores, args.ffnRate)
-          : lowestOverall(scores, args.ffnRate, 1),
+        args.ffnScope === "layer" ? lowestPerLayer(scores, args.ffnRate) : planFromMask(
+          lowestHeadsMask(scores, Math.round(args.ffnRate * count(scores)), {
+            keepOneHeadPerLayer: true,
+          }),
+        ),
       );
       const after = ffnDims(model.config).reduce((a, b) => a + b, 0);
       steps.push(
@@ -332,43 +336,22 @@ function headPlan(
   batches: ReturnType<typeof calibrationBatches>,
 ): PruningPlan {
   const scores = HEAD_IMPORTANCE[importance](model, batches);
-  const present = remainingHeads(model.config);
-  const positions = lowestOverall(scores, rate, 0);
-  return Object.fromEntries(
-    Object.entries(positions).map(([layer, pos]) => [layer, pos.map((p) => present[+layer][p])]),
+  return planFromMask(
+    lowestHeadsMask(scores, Math.round(rate * count(scores))),
+    remainingHeads(model.config),
   );
 }
 
-/**
- * Per layer, the positions of the `Math.round(rate · total)` lowest scores over all layers,
- * leaving each layer at least `keep` units.
- */
-function lowestOverall(scores: number[][], rate: number, keep: number): Record<string, number[]> {
-  const total = scores.reduce((n, row) => n + row.length, 0);
-  const order = scores.flatMap((row, l) => row.map((v, i) => ({ v, l, i })))
-    .sort((a, b) => a.v - b.v || a.l - b.l || a.i - b.i);
-  const left = scores.map((row) => row.length);
-  const plan: Record<string, number[]> = {};
-  let count = Math.round(rate * total);
-  for (const { l, i } of order) {
-    if (count === 0) break;
-    if (left[l] <= keep) continue;
-    (plan[String(l)] ??= []).push(i);
-    left[l]--;
-    count--;
-  }
-  for (const row of Object.values(plan)) row.sort((a, b) => a - b);
-  return plan;
+/** How many units (heads, neurons) a score table covers. */
+function count(scores: number[][]): number {
+  return scores.reduce((n, row) => n + row.length, 0);
 }
 
 /** Calibration sentences: the --calibration file, else every k-th SST-2 train sentence. */
 async function calibrationData(
   file?: string,
 ): Promise<{ data: LabelledSentence[]; source: string }> {
-  const sample = (all: LabelledSentence[]) => {
-    const step = Math.max(1, Math.floor(all.length / CALIBRATION_SIZE));
-    return all.filter((_, i) => i % step === 0).slice(0, CALIBRATION_SIZE);
-  };
+  const sample = (all: LabelledSentence[]) => evenSample(all, CALIBRATION_SIZE);
   if (file) {
     const data = sample(await readLabelledFile(file));
     return { data, source: `${data.length} sentences of ${basename(file)}` };
