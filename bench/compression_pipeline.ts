@@ -13,7 +13,7 @@ import * as ort from "onnxruntime-node";
 import { initTf, tf } from "lib/engine/tf.ts";
 import { distilbertBaseConfig, ffnDims, headCounts } from "lib/model/config.ts";
 import { DistilBertForSequenceClassification } from "lib/model/distilbert.ts";
-import { EMBEDDED_MODEL, loadModel } from "lib/model/loading.ts";
+import { loadModel, TINY_MODEL } from "lib/model/loading.ts";
 import { loadSst2 } from "lib/data/sst2.ts";
 import { readLabelledFile } from "lib/data/labelled_file.ts";
 import { REVIEWS_CSV } from "lib/io/paths.ts";
@@ -63,7 +63,7 @@ const started = performance.now();
 const say = (s: string) =>
   console.error(`[${((performance.now() - started) / 1000).toFixed(0)} s] ${s}`);
 
-const { model, tokenizer, dir } = await loadModel(EMBEDDED_MODEL);
+const { model, tokenizer, dir } = await loadModel(TINY_MODEL);
 const dev = await loadSst2("validation");
 const train = await loadSst2("train");
 const reviews = await readLabelledFile(REVIEWS_CSV);

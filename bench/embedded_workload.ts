@@ -5,7 +5,7 @@ import seedrandom from "seedrandom";
 import { tf } from "lib/engine/tf.ts";
 import { AdamW } from "lib/training/adamw.ts";
 import { lengthBucketedBatches } from "lib/data/batches.ts";
-import { EMBEDDED_MODEL, loadModel } from "lib/model/loading.ts";
+import { loadModel, TINY_MODEL } from "lib/model/loading.ts";
 import type { DistilBertForSequenceClassification } from "lib/model/distilbert.ts";
 import { loadSst2 } from "lib/data/sst2.ts";
 import type { TextTokenizer } from "lib/data/tokenizer.ts";
@@ -31,7 +31,7 @@ export interface EmbeddedWorkload {
  * ```
  */
 export async function embeddedWorkload(batches: number): Promise<EmbeddedWorkload> {
-  const { model, tokenizer } = await loadModel(EMBEDDED_MODEL);
+  const { model, tokenizer } = await loadModel(TINY_MODEL);
   const train = await loadSst2("train");
   const devSet = await loadSst2("validation");
   const maxLength = model.config.max_position_embeddings;

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { assert } from "./helpers/assert.ts";
 import { mutantsOf, type Recording, recordSolution } from "./helpers/check_mutants.ts";
 import { EXAMPLE_SENTENCES, printedExamples } from "./fixtures/printed_examples.ts";
-import { EMBEDDED_MODEL, loadModel } from "lib/model/loading.ts";
+import { loadModel, TINY_MODEL } from "lib/model/loading.ts";
 import { initTf } from "lib/engine/tf.ts";
 import type { Plain } from "lib/grader/shared/probe.ts";
 import { courseChecks } from "lib/course/checks/mod.ts";
@@ -43,7 +43,7 @@ Deno.test("every TODO: constant, printed-example, memorised and argument-ignorin
   }
   // The printed examples: the embedded model's config and the example sentences' token ids.
   await initTf();
-  const { model, tokenizer } = await loadModel(EMBEDDED_MODEL);
+  const { model, tokenizer } = await loadModel(TINY_MODEL);
   const { inputIds } = tokenizer.encodeBatch(EXAMPLE_SENTENCES);
   const examples = printedExamples(structuredClone(model.config) as unknown as Plain, inputIds);
   const s0 = freshSeed();

@@ -3,13 +3,13 @@
 import { join } from "node:path";
 import { assert } from "./helpers/assert.ts";
 import { initTf } from "lib/engine/tf.ts";
-import { EMBEDDED_MODEL, loadModel, MODELS_DIR } from "lib/model/loading.ts";
+import { loadModel, MODELS_DIR, TINY_MODEL } from "lib/model/loading.ts";
 import { headCounts } from "lib/model/config.ts";
 import { loadSst2 } from "lib/data/sst2.ts";
 import { accuracyOf, predictProbabilities } from "lib/evaluation/predict.ts";
 
 await initTf();
-const dir = join(MODELS_DIR, EMBEDDED_MODEL);
+const dir = join(MODELS_DIR, TINY_MODEL);
 const shipped = JSON.parse(await Deno.readTextFile(join(dir, "eval.json")));
 const cardAccuracy: number = shipped.devAccuracy;
 
@@ -25,7 +25,7 @@ Deno.test("the embedded model loads by name in HF layout with 6 layers x 12 head
   ) {
     assert.ok((await Deno.stat(join(dir, file))).isFile, file);
   }
-  const { model, tokenizer } = await loadModel(EMBEDDED_MODEL);
+  const { model, tokenizer } = await loadModel(TINY_MODEL);
   assert.deepStrictEqual(headCounts(model.config), [12, 12, 12, 12, 12, 12]);
   assert.deepStrictEqual(model.config.id2label, { "0": "NEGATIVE", "1": "POSITIVE" });
   assert.ok(
@@ -53,7 +53,7 @@ Deno.test({
   ignore: dev instanceof Error,
   fn: async () => {
     const data = dev as { sentence: string; label: number }[];
-    const { model, tokenizer } = await loadModel(EMBEDDED_MODEL);
+    const { model, tokenizer } = await loadModel(TINY_MODEL);
     const accuracy = accuracyOf(
       predictProbabilities(model, tokenizer, data.map((d) => d.sentence), { batchSize: 64 }),
       data.map((d) => d.label),

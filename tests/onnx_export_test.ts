@@ -13,7 +13,7 @@ import { assert, assertClose } from "./helpers/assert.ts";
 import { TINY } from "./helpers/paths.ts";
 import { initTf, tf } from "lib/engine/tf.ts";
 import { loadDistilBert } from "lib/model/io.ts";
-import { EMBEDDED_MODEL, loadModel } from "lib/model/loading.ts";
+import { loadModel, TINY_MODEL } from "lib/model/loading.ts";
 import { exportForTransformersJs, exportOnnx } from "lib/deploy/onnx_export.ts";
 import { pruneHeads } from "lib/prune/heads.ts";
 import { pruneFfnNeurons } from "lib/prune/ffn.ts";
@@ -49,7 +49,7 @@ Deno.test("transformers.js, offline, classifies like our model from the exported
   env.localModelPath = `${root}/`;
   try {
     for (const variant of ["dense", "pruned"]) {
-      const { model, tokenizer, dir } = await loadModel(EMBEDDED_MODEL);
+      const { model, tokenizer, dir } = await loadModel(TINY_MODEL);
       if (variant === "pruned") {
         pruneHeads(model, { "0": [0, 5], "2": [1, 2, 3], "5": [4, 7, 11] });
         pruneFfnNeurons(model, { "1": Array.from({ length: 192 }, (_, i) => 2 * i) });

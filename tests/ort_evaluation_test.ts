@@ -9,7 +9,7 @@ import { initTf, tf } from "lib/engine/tf.ts";
 import { loadDistilBert } from "lib/model/io.ts";
 import { headCounts } from "lib/model/config.ts";
 import { OrtClassifier } from "lib/evaluation/ort_classifier.ts";
-import { EMBEDDED_MODEL, loadModel } from "lib/model/loading.ts";
+import { loadModel, TINY_MODEL } from "lib/model/loading.ts";
 import { predictor, predictProbabilities } from "lib/evaluation/predict.ts";
 import { evaluateClassifier } from "lib/evaluation/evaluation.ts";
 import { readLabelledFile } from "lib/data/labelled_file.ts";
@@ -61,7 +61,7 @@ Deno.test("onnxruntime with a head-mask input equals tfjs within 1e-5 (no mask, 
 });
 
 Deno.test("evaluateClassifier and predictor: onnxruntime gives tfjs' probabilities and accuracy on the product reviews", async () => {
-  const { model, tokenizer } = await loadModel(EMBEDDED_MODEL);
+  const { model, tokenizer } = await loadModel(TINY_MODEL);
   const data = (await readLabelledFile(REVIEWS_CSV)).slice(0, 96);
   const texts = data.map((d) => d.sentence);
   const predict = await predictor(model, tokenizer, "onnxruntime");

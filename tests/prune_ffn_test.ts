@@ -42,3 +42,23 @@ Deno.test("a bad FFN plan is one clear error", async () => {
   });
   model.dispose();
 });
+
+Deno.test("a clone can be pruned and trained while the original stays as it was", async () => {
+  const original = await loadDistilBert(join(TINY, "model"));
+  const before = goldenLogits(original);
+  const trial = original.clone();
+  assert.deepStrictEqual(goldenLogits(trial), before);
+  pruneFfnNeurons(trial, { "0": [1, 2, 3] });
+  const name = "distilbert.transformer.layer.1.attention.q_lin.weight";
+  trial.param(name).assign(tf.zerosLike(trial.param(name)));
+  assert.deepStrictEqual(trial.config.pruning_lab_ffn_dims, [77, 80, 80]);
+  assert.strictEqual(original.config.pruning_lab_ffn_dims, undefined);
+  assert.deepStrictEqual(goldenLogits(original), before);
+  trial.dispose();
+  assert.deepStrictEqual(
+    goldenLogits(original),
+    before,
+    "disposing the clone frees nothing of the original",
+  );
+  original.dispose();
+});

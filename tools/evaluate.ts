@@ -1,4 +1,4 @@
-// `deno task evaluate`: the course's main job. Evaluates a sentiment model (the embedded one
+// `deno task evaluate`: the course's main job. Evaluates a sentiment model (the course's model
 // by default) on SST-2 dev, reviews.csv, or a user's file, and prints the figures as a table.
 //
 //   deno task evaluate [--model <name|repo|folder|full>] [--data <file.tsv|file.csv>] [--json]

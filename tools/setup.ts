@@ -1,5 +1,5 @@
 // `deno task setup` (run by tools/setup.sh after Deno is installed): registers the Jupyter
-// kernel, prepares SST-2 (mirror or download) and runs the main job on the embedded model.
+// kernel, prepares SST-2 (mirror or download) and runs the main job on the course's model.
 import { join } from "node:path";
 import { registerForUser } from "./register_kernel.ts";
 import { loadSst2 } from "lib/data/sst2.ts";

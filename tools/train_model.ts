@@ -1,4 +1,4 @@
-// `deno task train-model`: trains the embedded DistilBERT (6 layers x 12 heads, small width)
+// `deno task train-model`: trains a shipped DistilBERT (6 layers x 12 heads, small width)
 // from scratch on SST-2 train with this project's tfjs engine, resumable from checkpoints,
 // and writes it in HF layout with a generated model card. `--init <folder>` fine-tunes a
 // converted pretrained encoder instead (tools/convert_bert.ts), with early stopping on a

@@ -8,7 +8,7 @@ import { tf } from "../engine/tf.ts";
 import { type DistilBertConfig, parseConfig } from "../model/config.ts";
 import { DistilBertForSequenceClassification } from "../model/distilbert.ts";
 import { MLP } from "../model/mlp.ts";
-import { EMBEDDED_MODEL, type LoadedModel, loadModel } from "../model/loading.ts";
+import { type LoadedModel, loadModel, TINY_MODEL } from "../model/loading.ts";
 import type { CalibrationBatch } from "../importance/calibration.ts";
 import { globalMagnitudePrune, setMask } from "../prune/magnitude.ts";
 import { busyWait, captured, type Plain, plain, wm } from "../grader/shared/plain.ts";
@@ -173,7 +173,7 @@ registerRecipes({
   recipes: {
     distilbert: (r) => distilbert(r as Of<"distilbert">),
     embedded: async (r, tools) => {
-      embedded ??= loadModel(EMBEDDED_MODEL);
+      embedded ??= loadModel(TINY_MODEL);
       const part = (await embedded)[(r as Of<"embedded">).part];
       tools.keep(part as object);
       return part;

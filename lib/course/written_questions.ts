@@ -16,9 +16,9 @@ export const WRITTEN_QUESTIONS: WrittenQuestion[] = [
     id: "01.where_parameters_live",
     points: 2,
     question:
-      "Where do the embedded model's parameters live, and what does that imply for how much head pruning alone can shrink it?",
+      "Where do the course model's parameters live, and what does that imply for how much head pruning alone can shrink it?",
     rubric:
-      "1 point: reads the component table: most of the embedded model's parameters are the word embeddings (vocabulary x width), the encoder's heads and FFNs a smaller share (about a third of DistilBERT-base is embeddings). 1 point: concludes that head (and FFN) pruning touches only the encoder's share, so the file cannot shrink below the embeddings; shrinking the vocabulary or the width is what reaches them.",
+      "1 point: reads the component table: most of the course model's parameters are the word embeddings (vocabulary x width: about half of distilbert-sst2-minilm's, four fifths of distilbert-sst2-tiny's), the encoder's heads and FFNs a smaller share (about a third of DistilBERT-base is embeddings). 1 point: concludes that head (and FFN) pruning touches only the encoder's share, so the file cannot shrink below the embeddings; shrinking the vocabulary or the width is what reaches them.",
   },
   {
     id: "02.other_metrics",

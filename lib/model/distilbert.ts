@@ -140,6 +140,25 @@ export class DistilBertForSequenceClassification {
     return countParameters(this.params);
   }
 
+  /**
+   * A copy with its own config and variables (over the same tensor data until either model's
+   * weights change, which replaces that variable's data): for trying a change, such as a pruning
+   * rate, without touching this model.
+   *
+   * @example
+   * ```ts
+   * const trial = model.clone();
+   * pruneFfnNeurons(trial, plan);
+   * trial.dispose(); // `model` is unchanged
+   * ```
+   */
+  clone(): DistilBertForSequenceClassification {
+    return new DistilBertForSequenceClassification(
+      structuredClone(this.config),
+      new Map([...this.params].map(([name, p]) => [name, tf.variable(p, p.trainable)])),
+    );
+  }
+
   /** Frees every parameter. */
   dispose(): void {
     for (const p of this.params.values()) p.dispose();

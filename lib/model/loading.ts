@@ -1,5 +1,5 @@
-// Model resolution: a local HF-layout folder, the embedded model's short name, or a Hugging
-// Face repo id downloaded once into the cache. `loadModel` returns model and tokenizer.
+// Model resolution: a local HF-layout folder, a shipped model's short name, or a Hugging Face
+// repo id downloaded once into the cache. `loadModel` returns model and tokenizer.
 import { join } from "node:path";
 import { PROJECT_ROOT } from "../io/paths.ts";
 import { exists, hubDownload, HubFileNotFound } from "../io/hub.ts";
@@ -7,8 +7,10 @@ import { loadDistilBert } from "./io.ts";
 import type { DistilBertForSequenceClassification } from "./distilbert.ts";
 import { loadTokenizer, type TextTokenizer } from "../data/tokenizer.ts";
 
-/** The embedded default model, shipped under `data/models/`. */
-export const EMBEDDED_MODEL = "distilbert-sst2-tiny";
+/** The course's model: pretrained MiniLM fine-tuned on SST-2, shipped under `data/models/`. */
+export const DEFAULT_MODEL = "distilbert-sst2-minilm";
+/** The small model trained from scratch, shipped under `data/models/`: checks, tests, quick runs. */
+export const TINY_MODEL = "distilbert-sst2-tiny";
 /** The full-size SST-2 DistilBERT on the Hugging Face hub. */
 export const FULL_SIZE_MODEL = "distilbert-base-uncased-finetuned-sst-2-english";
 
@@ -16,8 +18,8 @@ export const FULL_SIZE_MODEL = "distilbert-base-uncased-finetuned-sst-2-english"
 export const MODELS_DIR = join(PROJECT_ROOT, "data", "models");
 
 /**
- * The model the course uses: `PRUNING_LAB_MODEL` (a name, repo id or folder), else the
- * embedded model. `PRUNING_LAB_MODEL=full` is short for the full-size hub model.
+ * The model the course uses: `PRUNING_LAB_MODEL` (a name, repo id or folder), else
+ * `DEFAULT_MODEL`. `PRUNING_LAB_MODEL=full` is short for the full-size hub model.
  *
  * @example
  * ```ts
@@ -26,7 +28,7 @@ export const MODELS_DIR = join(PROJECT_ROOT, "data", "models");
  */
 export function defaultModelName(): string {
   const wanted = Deno.env.get("PRUNING_LAB_MODEL");
-  if (!wanted) return EMBEDDED_MODEL;
+  if (!wanted) return DEFAULT_MODEL;
   return wanted === "full" ? FULL_SIZE_MODEL : wanted;
 }
 
@@ -39,7 +41,7 @@ export interface LoadedModel {
 }
 
 /**
- * Loads a DistilBERT classifier and its tokenizer from a folder, the embedded model's short
+ * Loads a DistilBERT classifier and its tokenizer from a folder, a shipped model's short
  * name, or a hub repo id (downloaded once into `data/cache`, `HF_ENDPOINT` honoured).
  *
  * @example

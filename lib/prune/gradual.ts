@@ -17,6 +17,8 @@ export interface GradualOptions {
   /** Accuracy of the model as it is now (e.g. on dev, through onnxruntime). */
   evaluate: (model: DistilBertForSequenceClassification) => number | Promise<number>;
   learningRate?: number;
+  /** Weight of the teacher term of the distillation loss (default 0.9). */
+  alpha?: number;
   seed?: number;
 }
 
@@ -45,7 +47,8 @@ export async function gradualPrune(
   student: DistilBertForSequenceClassification,
   options: GradualOptions,
 ): Promise<StageResult[]> {
-  const { stages, stepsPerStage, prune, batches, evaluate, learningRate, seed = 0 } = options;
+  const { stages, stepsPerStage, prune, batches, evaluate, learningRate, alpha, seed = 0 } =
+    options;
   if (stages.length === 0) throw new Error("gradualPrune: stages is empty");
   stages.forEach((rate, i) => {
     if (!(rate > 0 && rate < 1)) {
@@ -68,6 +71,7 @@ export async function gradualPrune(
     const seconds = distil(student, batches, {
       steps: stepsPerStage,
       learningRate,
+      alpha,
       firstBatch: steps,
       seed: seed + steps,
     });

@@ -159,6 +159,8 @@ export interface MovementOptions {
   criterion?: "movement" | "magnitude";
   /** AdamW peak rate, linear decay to 0; default 1e-4. */
   learningRate?: number;
+  /** Weight of the teacher term of the distillation loss (default 0.9). */
+  alpha?: number;
   keepOneHeadPerLayer?: boolean;
   /** Remove the masked heads at the end (default true); false leaves the model dense. */
   physical?: boolean;
@@ -235,7 +237,12 @@ export function movementPrune(
       const batch = batches[step % batches.length];
       const loss = tf.tidy(() => {
         const { value, grads } = tf.variableGrads(
-          () => trainingLoss(model, batch, { headMask: gates, seed: (options.seed ?? 0) + step }),
+          () =>
+            trainingLoss(model, batch, {
+              headMask: gates,
+              seed: (options.seed ?? 0) + step,
+              alpha: options.alpha,
+            }),
           variables,
         );
         if (criterion === "movement") {

@@ -141,14 +141,22 @@ export function disposeTrainingBatches(batches: TrainingBatch[]): void {
 export function trainingLoss(
   model: DistilBertForSequenceClassification,
   batch: TrainingBatch,
-  options: { headMask?: tf.Tensor[]; seed?: number } = {},
+  options: { headMask?: tf.Tensor[]; seed?: number; temperature?: number; alpha?: number } = {},
 ): tf.Scalar {
   const { logits } = model.forward(batch.inputIds, batch.attentionMask, {
     training: true,
     headMask: options.headMask,
     seed: options.seed,
   });
-  if (batch.teacherLogProbs) return distillationLoss(logits, batch.teacherLogProbs, batch.labels);
+  if (batch.teacherLogProbs) {
+    return distillationLoss(
+      logits,
+      batch.teacherLogProbs,
+      batch.labels,
+      options.temperature ?? 2,
+      options.alpha ?? 0.9,
+    );
+  }
   const onehot = tf.oneHot(tf.tensor1d(batch.labels, "int32"), numLabels(model.config));
   return tf.losses.softmaxCrossEntropy(onehot, logits) as tf.Scalar;
 }
@@ -194,6 +202,9 @@ export interface DistilOptions {
   firstBatch?: number;
   /** Seed of the dropout masks (step i uses seed + i). */
   seed?: number;
+  /** Weight of the teacher term of the distillation loss (default 0.9) and its temperature (2). */
+  alpha?: number;
+  temperature?: number;
 }
 
 /**
@@ -210,7 +221,7 @@ export function distil(
   batches: TrainingBatch[],
   options: DistilOptions,
 ): number {
-  const { steps, learningRate = 1e-4, firstBatch = 0, seed = 0 } = options;
+  const { steps, learningRate = 1e-4, firstBatch = 0, seed = 0, alpha, temperature } = options;
   if (!(Number.isInteger(steps) && steps >= 0)) {
     throw new Error(`distil: steps ${steps} must be a whole number ≥ 0`);
   }
@@ -229,7 +240,7 @@ export function distil(
       const batch = batches[(firstBatch + s) % batches.length];
       tf.tidy(() => {
         const { grads } = tf.variableGrads(
-          () => trainingLoss(model, batch, { seed: seed + s }),
+          () => trainingLoss(model, batch, { seed: seed + s, alpha, temperature }),
           variables,
         );
         optimizer.step(grads);

@@ -19,7 +19,7 @@ import { type Plain, withObjects } from "../../grader/shared/probe.ts";
 import { type Recipe } from "../recipes.ts";
 import type { DistilBertForSequenceClassification } from "../../model/distilbert.ts";
 import { initTf } from "../../engine/tf.ts";
-import { EMBEDDED_MODEL, type LoadedModel, loadModel } from "../../model/loading.ts";
+import { type LoadedModel, loadModel, TINY_MODEL } from "../../model/loading.ts";
 import { distilbertBaseConfig } from "../../model/config.ts";
 import { accuracyOf, predictProbabilities } from "../../evaluation/predict.ts";
 import { serializeSafetensors } from "../../io/safetensors.ts";
@@ -58,7 +58,7 @@ const POOL = [
 let embedded: Promise<LoadedModel> | undefined;
 /** The embedded model on the grader's side, loaded once per process. */
 function model(): Promise<LoadedModel> {
-  embedded ??= initTf().then(() => loadModel(EMBEDDED_MODEL));
+  embedded ??= initTf().then(() => loadModel(TINY_MODEL));
   return embedded;
 }
 
