@@ -41,7 +41,7 @@ Deno.test("every TODO: constant, printed-example, memorised and argument-ignorin
   for (const e of [...Deno.readDirSync(solutions)].filter((e) => e.name.endsWith(".ipynb"))) {
     names.set(e.name.slice(0, 2), await solutionNames(join(solutions, e.name), dir));
   }
-  // The printed examples: the embedded model's config and the example sentences' token ids.
+  // The printed examples: the small model's config and the example sentences' token ids.
   await initTf();
   const { model, tokenizer } = await loadModel(TINY_MODEL);
   const { inputIds } = tokenizer.encodeBatch(EXAMPLE_SENTENCES);

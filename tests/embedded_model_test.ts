@@ -1,9 +1,16 @@
-// The shipped embedded model: HF layout, 6 x 12 heads, size target, and its card's SST-2 dev
-// accuracy reproduced (within 0.5 point) whenever an SST-2 source exists.
+// The shipped small model: HF layout, 6 x 12 heads, size target, and its card's SST-2 dev
+// accuracy reproduced (within 0.5 point) whenever an SST-2 source exists; which model is the default.
 import { join } from "node:path";
 import { assert } from "./helpers/assert.ts";
 import { initTf } from "lib/engine/tf.ts";
-import { loadModel, MODELS_DIR, TINY_MODEL } from "lib/model/loading.ts";
+import {
+  DEFAULT_MODEL,
+  defaultModelName,
+  FULL_SIZE_MODEL,
+  loadModel,
+  MODELS_DIR,
+  TINY_MODEL,
+} from "lib/model/loading.ts";
 import { headCounts } from "lib/model/config.ts";
 import { loadSst2 } from "lib/data/sst2.ts";
 import { accuracyOf, predictProbabilities } from "lib/evaluation/predict.ts";
@@ -64,4 +71,20 @@ Deno.test({
     );
     model.dispose();
   },
+});
+
+Deno.test("the course's model is distilbert-sst2-minilm unless PRUNING_LAB_MODEL names another", () => {
+  const before = Deno.env.get("PRUNING_LAB_MODEL");
+  try {
+    Deno.env.delete("PRUNING_LAB_MODEL");
+    assert.strictEqual(defaultModelName(), DEFAULT_MODEL);
+    assert.strictEqual(DEFAULT_MODEL, "distilbert-sst2-minilm");
+    Deno.env.set("PRUNING_LAB_MODEL", TINY_MODEL);
+    assert.strictEqual(defaultModelName(), "distilbert-sst2-tiny");
+    Deno.env.set("PRUNING_LAB_MODEL", "full");
+    assert.strictEqual(defaultModelName(), FULL_SIZE_MODEL);
+  } finally {
+    if (before === undefined) Deno.env.delete("PRUNING_LAB_MODEL");
+    else Deno.env.set("PRUNING_LAB_MODEL", before);
+  }
 });

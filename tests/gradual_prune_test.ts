@@ -1,6 +1,7 @@
 // Distillation and gradual pruning: the loss against a hand computation, the cached teacher
 // log-probabilities against tfjs, length-bucketed batches, distillation lowering its loss, and
-// gradual vs one-shot pruning end to end on a tiny random model, with bad stages named.
+// gradual vs one-shot pruning end to end on a tiny random model, with bad stages named; the
+// recovery recipe's values and its alpha and temperature reaching the loss.
 import { assert, assertClose } from "./helpers/assert.ts";
 import { EMBEDDED } from "./helpers/paths.ts";
 import { initTf, tf } from "lib/engine/tf.ts";
@@ -20,6 +21,7 @@ import {
   trainingLoss,
 } from "lib/training/distillation.ts";
 import { gradualPrune } from "lib/prune/gradual.ts";
+import { recoveryRecipe } from "lib/training/recipe.ts";
 
 await initTf();
 const tokenizer = await loadTokenizer(EMBEDDED);
@@ -177,4 +179,44 @@ Deno.test("gradual vs one-shot end to end: stages pruned, distilled, measured", 
   }
   disposeTrainingBatches(batches);
   [teacher, gradual, oneShot].forEach((m) => m.dispose());
+});
+
+Deno.test("the recovery recipe: its alpha and temperature reach the loss distil trains on", async () => {
+  assert.deepStrictEqual(
+    [recoveryRecipe({ dim: 384 }), recoveryRecipe({ dim: 96 })].map((r) => [
+      r.batchSize,
+      r.learningRate,
+      r.alpha,
+      r.temperature,
+    ]),
+    [[16, 3e-5, 0.3, 2], [32, 1e-4, 0.9, 2]],
+  );
+  const teacher = DistilBertForSequenceClassification.random(config, 1);
+  const cached = await cachedTeacherLogits(teacher, tokenizer, data.map((d) => d.sentence), {
+    engine: "tfjs",
+  });
+  const [batch] = distillationBatches(tokenizer, data, cached, { batchSize: 10 });
+  const student = DistilBertForSequenceClassification.random(config, 2);
+  const loss = (options: { alpha?: number; temperature?: number }) =>
+    tf.tidy(() => trainingLoss(student, batch, { seed: 3, ...options }).dataSync()[0]);
+  const byHand = tf.tidy(() => {
+    const logits = student.forward(batch.inputIds, batch.attentionMask, { training: true, seed: 3 })
+      .logits;
+    return distillationLoss(logits, batch.teacherLogProbs!, batch.labels, 1.5, 0.3).dataSync()[0];
+  });
+  assertClose([loss({ alpha: 0.3, temperature: 1.5 })], [byHand], 1e-6, "alpha 0.3, T 1.5");
+  assert.ok(Math.abs(loss({}) - byHand) > 1e-4, "the defaults (0.9, 2) give another loss");
+  // distil trains on that loss: one step with alpha 0 and one with alpha 1 move a weight apart.
+  const after = (alpha: number) => {
+    const s = DistilBertForSequenceClassification.random(config, 2);
+    distil(s, [batch], { steps: 1, learningRate: 1e-2, alpha });
+    const w = Array.from(s.param("pre_classifier.weight").dataSync());
+    s.dispose();
+    return w;
+  };
+  const [labelsOnly, teacherOnly] = [after(0), after(1)];
+  assert.ok(labelsOnly.some((v, i) => Math.abs(v - teacherOnly[i]) > 1e-6), "alpha reaches distil");
+  disposeTrainingBatches([batch]);
+  teacher.dispose();
+  student.dispose();
 });

@@ -20,11 +20,12 @@ import { pruneFfnNeurons } from "lib/prune/ffn.ts";
 import { readLabelledFile } from "lib/data/labelled_file.ts";
 import { REVIEWS_CSV } from "lib/io/paths.ts";
 import { tokenFeeds } from "lib/deploy/ort_tensors.ts";
+import { TIMING_SESSION_OPTIONS } from "lib/deploy/ort_timing.ts";
 
 await initTf();
 const golden = JSON.parse(await Deno.readTextFile(join(TINY, "golden.json")));
 
-Deno.test("onnxruntime runs the exported tiny model and its pruned copy like the golden logits", async () => {
+Deno.test("onnxruntime runs the exported tiny model and its pruned copy like the golden logits (timing options too)", async () => {
   for (
     const [folder, expected] of [["model", golden.logits], [
       "model-pruned",
@@ -32,12 +33,15 @@ Deno.test("onnxruntime runs the exported tiny model and its pruned copy like the
     ]]
   ) {
     const model = await loadDistilBert(join(TINY, folder));
-    const session = await ort.InferenceSession.create(exportOnnx(model));
-    const out = await session.run(
-      tokenFeeds({ inputIds: golden.input_ids, attentionMask: golden.attention_mask }),
-    );
-    assertClose(out.logits.data as Float32Array, expected.flat(), 1e-4, `${folder} logits`);
-    await session.release();
+    // With the default options and with the timing options (intra-op threads not spinning).
+    for (const options of [{}, TIMING_SESSION_OPTIONS]) {
+      const session = await ort.InferenceSession.create(exportOnnx(model), options);
+      const out = await session.run(
+        tokenFeeds({ inputIds: golden.input_ids, attentionMask: golden.attention_mask }),
+      );
+      assertClose(out.logits.data as Float32Array, expected.flat(), 1e-4, `${folder} logits`);
+      await session.release();
+    }
     model.dispose();
   }
 });

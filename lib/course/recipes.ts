@@ -1,5 +1,5 @@
 // The course's input recipes for its checks: small random DistilBERTs (with a forward-pass
-// counter and an optional known cost per pass), the embedded model, calibration batches, MLPs
+// counter and an optional known cost per pass), the small model, calibration batches, MLPs
 // and the callbacks built on them. Importing this module registers them in the grader's
 // recipe book; the grader's worker imports it (by the path the course's check module names)
 // before any student code loads. Every forward pass of every DistilBERT is counted per model,

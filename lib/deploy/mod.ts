@@ -4,3 +4,4 @@ export * from "./quantize.ts";
 export * from "./sparse_storage.ts";
 export * from "./ort_tensors.ts";
 export * from "./onnx_folder_card.ts";
+export * from "./ort_timing.ts";

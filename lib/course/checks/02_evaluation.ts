@@ -56,7 +56,7 @@ const POOL = [
 ];
 
 let embedded: Promise<LoadedModel> | undefined;
-/** The embedded model on the grader's side, loaded once per process. */
+/** The small model (TINY_MODEL) on the grader's side, loaded once per process. */
 function model(): Promise<LoadedModel> {
   embedded ??= initTf().then(() => loadModel(TINY_MODEL));
   return embedded;
