@@ -10,7 +10,7 @@
 //   deno run -A bench/distillation_recipe.ts [--model distilbert-sst2-minilm] [--rate 50]
 //     [--steps 60] [--candidates 3e-5:0.9,1e-4:0.9,3e-5:0.7,3e-5:0.5,3e-5:0.3]
 import { parseArgs } from "node:util";
-import { initTf, tf } from "lib/engine/tf.ts";
+import { initTf } from "lib/engine/tf.ts";
 import { DEFAULT_MODEL, loadModel } from "lib/model/loading.ts";
 import type { DistilBertForSequenceClassification } from "lib/model/distilbert.ts";
 import { evenSample, loadSplits } from "lib/data/splits.ts";
@@ -25,10 +25,8 @@ import { pruneHeads } from "lib/prune/heads.ts";
 import {
   cachedTeacherLogits,
   disposeTrainingBatches,
+  distil,
   distillationBatches,
-  distillationLoss,
-  newAdamW,
-  trainableParameters,
 } from "lib/training/distillation.ts";
 import { recoveryRecipe } from "lib/training/recipe.ts";
 import { OUT_DIR } from "lib/io/paths.ts";
@@ -111,29 +109,9 @@ for (const { learningRate, alpha } of candidates) {
   for (const roundRate of [rate / 2, rate]) {
     pruneHeads(student, planFromMask(lowestHeadsMask(scores, Math.round(roundRate * 72))));
     cells.push(pct(await selectionAccuracy(student, selection)));
-    const trainable = trainableParameters(student);
-    const variables = [...trainable.values()];
-    const optimizer = newAdamW(trainable, {
-      learningRate,
-      warmupSteps: 0,
-      totalSteps: steps,
-      weightDecay: 0,
-    });
-    for (let s = 0; s < steps; s++, step++) {
-      const batch = batches[step % batches.length];
-      tf.tidy(() => {
-        const { grads } = tf.variableGrads(() =>
-          distillationLoss(
-            student.forward(batch.inputIds, batch.attentionMask).logits,
-            batch.teacherLogProbs!,
-            batch.labels,
-            recipe.temperature,
-            alpha,
-          ), variables);
-        optimizer.step(grads);
-      });
-    }
-    optimizer.dispose();
+    const options = { steps, learningRate, alpha, temperature: recipe.temperature, dropout: false };
+    distil(student, batches, { ...options, firstBatch: step });
+    step += steps;
     final = await selectionAccuracy(student, selection);
     cells.push(pct(final));
   }

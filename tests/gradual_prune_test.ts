@@ -1,7 +1,7 @@
 // Distillation and gradual pruning: the loss against a hand computation, the cached teacher
 // log-probabilities against tfjs, length-bucketed batches, distillation lowering its loss, and
 // gradual vs one-shot pruning end to end on a tiny random model, with bad stages named; the
-// recovery recipe's values and its alpha and temperature reaching the loss.
+// recovery recipe's values, its alpha and temperature reaching the loss, and dropout off.
 import { assert, assertClose } from "./helpers/assert.ts";
 import { EMBEDDED } from "./helpers/paths.ts";
 import { initTf, tf } from "lib/engine/tf.ts";
@@ -207,15 +207,21 @@ Deno.test("the recovery recipe: its alpha and temperature reach the loss distil 
   assertClose([loss({ alpha: 0.3, temperature: 1.5 })], [byHand], 1e-6, "alpha 0.3, T 1.5");
   assert.ok(Math.abs(loss({}) - byHand) > 1e-4, "the defaults (0.9, 2) give another loss");
   // distil trains on that loss: one step with alpha 0 and one with alpha 1 move a weight apart.
-  const after = (alpha: number) => {
+  const after = (alpha: number, options: { seed?: number; dropout?: boolean } = {}) => {
     const s = DistilBertForSequenceClassification.random(config, 2);
-    distil(s, [batch], { steps: 1, learningRate: 1e-2, alpha });
+    distil(s, [batch], { steps: 1, learningRate: 1e-2, alpha, ...options });
     const w = Array.from(s.param("pre_classifier.weight").dataSync());
     s.dispose();
     return w;
   };
   const [labelsOnly, teacherOnly] = [after(0), after(1)];
   assert.ok(labelsOnly.some((v, i) => Math.abs(v - teacherOnly[i]) > 1e-6), "alpha reaches distil");
+  // Without dropout the dropout seed changes nothing; with it, it does.
+  assert.deepStrictEqual(
+    after(0.3, { seed: 1, dropout: false }),
+    after(0.3, { seed: 7, dropout: false }),
+  );
+  assert.notDeepStrictEqual(after(0.3, { seed: 1 }), after(0.3, { seed: 7 }));
   disposeTrainingBatches([batch]);
   teacher.dispose();
   student.dispose();

@@ -141,10 +141,17 @@ export function disposeTrainingBatches(batches: TrainingBatch[]): void {
 export function trainingLoss(
   model: DistilBertForSequenceClassification,
   batch: TrainingBatch,
-  options: { headMask?: tf.Tensor[]; seed?: number; temperature?: number; alpha?: number } = {},
+  options: {
+    headMask?: tf.Tensor[];
+    seed?: number;
+    temperature?: number;
+    alpha?: number;
+    /** Dropout during the forward pass (default true). */
+    dropout?: boolean;
+  } = {},
 ): tf.Scalar {
   const { logits } = model.forward(batch.inputIds, batch.attentionMask, {
-    training: true,
+    training: options.dropout ?? true,
     headMask: options.headMask,
     seed: options.seed,
   });
@@ -205,6 +212,8 @@ export interface DistilOptions {
   /** Weight of the teacher term of the distillation loss (default 0.9) and its temperature (2). */
   alpha?: number;
   temperature?: number;
+  /** Dropout on (default) or off (the same numbers on every run, as notebook 04 trains). */
+  dropout?: boolean;
 }
 
 /**
@@ -221,7 +230,8 @@ export function distil(
   batches: TrainingBatch[],
   options: DistilOptions,
 ): number {
-  const { steps, learningRate = 1e-4, firstBatch = 0, seed = 0, alpha, temperature } = options;
+  const { steps, learningRate = 1e-4, firstBatch = 0, seed = 0, alpha, temperature, dropout } =
+    options;
   if (!(Number.isInteger(steps) && steps >= 0)) {
     throw new Error(`distil: steps ${steps} must be a whole number ≥ 0`);
   }
@@ -240,7 +250,7 @@ export function distil(
       const batch = batches[(firstBatch + s) % batches.length];
       tf.tidy(() => {
         const { grads } = tf.variableGrads(
-          () => trainingLoss(model, batch, { seed: seed + s, alpha, temperature }),
+          () => trainingLoss(model, batch, { seed: seed + s, alpha, temperature, dropout }),
           variables,
         );
         optimizer.step(grads);
