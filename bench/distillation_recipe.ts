@@ -107,7 +107,8 @@ for (const { learningRate, alpha } of candidates) {
   let final = 0;
   const started = performance.now();
   for (const roundRate of [rate / 2, rate]) {
-    pruneHeads(student, planFromMask(lowestHeadsMask(scores, Math.round(roundRate * 72))));
+    const heads = original.config.n_layers * original.config.n_heads;
+    pruneHeads(student, planFromMask(lowestHeadsMask(scores, Math.round(roundRate * heads))));
     cells.push(pct(await selectionAccuracy(student, selection)));
     const options = { steps, learningRate, alpha, temperature: recipe.temperature, dropout: false };
     distil(student, batches, { ...options, firstBatch: step });
