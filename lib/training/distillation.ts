@@ -156,12 +156,13 @@ export function trainingLoss(
     seed: options.seed,
   });
   if (batch.teacherLogProbs) {
+    // Undefined temperature or alpha: distillationLoss's own defaults (2 and 0.9).
     return distillationLoss(
       logits,
       batch.teacherLogProbs,
       batch.labels,
-      options.temperature ?? 2,
-      options.alpha ?? 0.9,
+      options.temperature,
+      options.alpha,
     );
   }
   const onehot = tf.oneHot(tf.tensor1d(batch.labels, "int32"), numLabels(model.config));
